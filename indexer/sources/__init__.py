@@ -1,0 +1,96 @@
+"""Source readers: turn input files into Article records, and report every unusable input.
+
+``read_sources(paths)`` is the entry point. Files are read by extension (see
+``READERS``); directories are walked recursively in sorted order, skipping hidden
+entries. Problems never raise: they come out as ``Rejection`` records in the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .article import Article, Rejection
+from .dates import VN_TZ, parse_date
+from .jsonl import read_jsonl
+from .portal import parse_portal_page, read_portal_page
+
+__all__ = [
+    "READERS",
+    "VN_TZ",
+    "Article",
+    "Rejection",
+    "parse_date",
+    "parse_portal_page",
+    "read_jsonl",
+    "read_portal_page",
+    "read_sources",
+]
+
+Reader = Callable[[Path], Iterator[Article | Rejection]]
+
+# File name ending (lower case) -> reader. A new format is one more line here.
+READERS: dict[str, Reader] = {
+    ".jsonl": read_jsonl,
+    ".jsonl.gz": read_jsonl,
+    ".txt": read_portal_page,
+}
+
+
+def read_sources(paths: Iterable[str | Path]) -> Iterator[Article | Rejection]:
+    """Yield the records of every file named in ``paths`` or found under a named directory."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            yield from _walk(path, seen=set())
+        elif path.exists():
+            yield from _read_file(path)
+        else:
+            yield Rejection(str(path), "file", "no such file or directory")
+
+
+def _reader_for(path: Path) -> Reader | None:
+    name = path.name.lower()
+    # Longest ending first, so "x.jsonl.gz" is not taken for some ".gz" reader.
+    for ending in sorted(READERS, key=len, reverse=True):
+        if name.endswith(ending):
+            return READERS[ending]
+    return None
+
+
+def _read_file(path: Path) -> Iterator[Article | Rejection]:
+    reader = _reader_for(path)
+    if reader is None:
+        kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
+        yield Rejection(str(path), "file", f"unsupported file type {kind}; expected {_expected()}")
+    elif not path.is_file():
+        yield Rejection(str(path), "file", "not a regular file")
+    else:
+        yield from reader(path)
+
+
+def _walk(directory: Path, *, seen: set[tuple[int, int]]) -> Iterator[Article | Rejection]:
+    try:
+        info = directory.stat()
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        yield Rejection(str(directory), "file", f"cannot list directory: {exc.strerror or exc}")
+        return
+    # A symlink back to an ancestor would otherwise make the walk endless.
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(entry, seen=seen)
+        elif entry.exists():
+            yield from _read_file(entry)
+        else:
+            yield Rejection(str(entry), "file", "broken symbolic link")
+
+
+def _expected() -> str:
+    endings = list(READERS)
+    return ", ".join(endings[:-1]) + f" or {endings[-1]}" if len(endings) > 1 else endings[0]

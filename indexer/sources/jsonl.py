@@ -1,0 +1,138 @@
+"""Read articles from JSON Lines files (``.jsonl``, ``.jsonl.gz``), one object a line.
+
+Fields: ``id`` (string or integer) and a non-empty ``title`` or ``body`` are required.
+``published`` is parsed with :func:`parse_date`; an unparsable date rejects the line
+(the source must be fixed), while null or a blank string means undated. ``url``,
+``site`` and ``category`` are stripped, blank meaning absent. ``views`` is a
+non-negative integer or a string of digits. Any other key goes to ``extra``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .article import Article, Rejection
+from .dates import parse_date
+
+__all__ = ["read_jsonl"]
+
+_KNOWN = frozenset({"id", "title", "body", "url", "site", "category", "published", "views"})
+_DIGITS = re.compile(r"\d{1,18}")  # longer is not a view count (and int() has a limit)
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
+               int: "integer", float: "number", type(None): "null"}  # fmt: skip
+
+
+class _BadRecord(ValueError):
+    """A line that cannot become an Article; the message is the reason."""
+
+
+def read_jsonl(path: Path) -> Iterator[Article | Rejection]:
+    """Yield an Article or a Rejection for every non-blank line of ``path``.
+
+    A file that cannot be opened, or a gzip stream that breaks off, ends with one
+    ``Rejection(location="file")`` after the records read so far.
+    """
+    path = Path(path)
+    source = str(path)
+    gzipped = path.name.lower().endswith(".gz")
+    n = 0
+    try:
+        with gzip.open(path, "rb") if gzipped else open(path, "rb") as fh:
+            for n, raw in enumerate(fh, 1):
+                if n == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")  # BOM from Windows editors
+                if not raw.strip():
+                    continue
+                try:
+                    yield _article(raw, origin=f"{path}:{n}")
+                except _BadRecord as exc:
+                    yield Rejection(source, f"line {n}", str(exc))
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        yield Rejection(source, "file", f"corrupt or truncated gzip data after line {n}: {exc}")
+    except OSError as exc:
+        yield Rejection(source, "file", f"cannot read file: {exc.strerror or exc}")
+
+
+def _article(raw: bytes, *, origin: str) -> Article:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise _BadRecord(f"not valid UTF-8: {bad.reason} at byte {bad.start}") from None
+        raise _BadRecord(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise _BadRecord(f"expected a JSON object, got {_type(obj)}")
+
+    doc_id = obj.get("id")
+    if doc_id is None:
+        raise _BadRecord("missing 'id'")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+        raise _BadRecord(f"'id' must be a string or integer, got {_type(doc_id)}")
+    doc_id = str(doc_id).strip()
+    if not doc_id:
+        raise _BadRecord("'id' is empty")
+
+    title = _text(obj, "title") or ""
+    body = _text(obj, "body") or ""
+    if not title.strip() and not body.strip():
+        raise _BadRecord("needs a non-empty 'title' or 'body'")
+
+    published = None
+    if date_text := _label(obj, "published"):
+        try:
+            published = parse_date(date_text)
+        except ValueError as exc:
+            raise _BadRecord(f"bad 'published' {date_text!r}: {exc}") from None
+
+    return Article(
+        id=doc_id,
+        title=title,
+        body=body,
+        url=_label(obj, "url"),
+        site=_label(obj, "site"),
+        category=_label(obj, "category"),
+        published=published,
+        views=_views(obj.get("views")),
+        origin=origin,
+        extra={k: v for k, v in obj.items() if k not in _KNOWN},
+    )
+
+
+def _text(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _BadRecord(f"'{key}' must be a string, got {_type(value)}")
+    return value
+
+
+def _label(obj: dict[str, Any], key: str) -> str | None:
+    """A short field: stripped, with blank meaning absent."""
+    value = _text(obj, key)
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _views(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise _BadRecord(f"'views' must not be negative, got {value}")
+        return value
+    raise _BadRecord(f"'views' must be a non-negative integer, got {value!r}")
+
+
+def _type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
