@@ -1,0 +1,1 @@
+"""vnsearch indexer: Vietnamese analysis, sources, the Whoosh index and the admin CLI."""

@@ -1,0 +1,1 @@
+"""vnsearch search API: the search service and its Falcon app."""
