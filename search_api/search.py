@@ -1,0 +1,483 @@
+"""The search service: validated request in, response dict out. No HTTP here.
+
+How a query runs (all over NumPy arrays of one :class:`Snapshot`):
+
+1. Matching: every query syllable must occur, in its folded form, in the title
+   or the body (so ``tuyen giao`` finds ``tuyên giáo`` and ``tuyến giao``).
+   Quoted phrases and typed tokens like ``TP.HCM`` must occur as a sequence
+   (checked on positions of the candidates only). ``-word`` excludes.
+2. Ranking: BM25 over graded terms. For an accented query the exact key form
+   weighs most, then other tones of the same letters, then the folded form; pyvi
+   words and title bigrams made of adjacent query syllables add proximity; title
+   matches weigh more than body matches. For an unaccented query the folded
+   forms lead and the most likely accented reading (did-you-mean) adds a boost.
+3. Counting and facets come from the match mask and integer columns, never from
+   scoring; only the displayed page is loaded and highlighted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+from indexer.analysis import detone
+from indexer.schema import VN_TZ
+from indexer.store import IndexHome
+from search_api.highlight import highlight, snippet
+from search_api.query import ParsedQuery, Syllable, parse
+from search_api.snapshot import Snapshot
+
+FACETS = ("year", "month", "day", "category", "site")
+DEFAULT_FACETS = ("year", "month", "category")
+SORTS = ("relevance", "newest", "oldest")
+
+# BM25 parameters, per field. Titles are short and nearly equal in length.
+K1 = 1.2
+B = {"t": 0.3, "b": 0.75}
+FIELD_WEIGHT = {"t": 2.0, "b": 1.0}
+# Grades of a query syllable's forms (accented query).
+W_EXACT, W_TONE, W_FOLD = 1.0, 0.5, 0.25
+# Adjacent query syllables found as a pyvi word or a title bigram.
+W_PAIR = 0.8
+# Boost of the likely accented reading of an unaccented query.
+W_READING = 0.35
+# Vietnamese function words: they still match, but count less.
+STOPWORDS = frozenset(
+    ["và", "của", "là", "các", "những", "có", "được", "cho", "với", "trong", "này", "đã", "để", "một", "không", "người", "khi", "từ", "theo", "tại", "về", "đến", "như", "thì", "lại", "cũng", "nhưng", "hay", "hoặc", "vì", "nên", "nếu", "sẽ", "đang", "rất", "ra", "vào", "trên", "dưới", "bị", "do", "bằng", "mà", "nhiều", "ở"]
+)
+W_STOP = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    q: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    date_from: date | None = None
+    date_to: date | None = None
+    categories: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    facets: tuple[str, ...] = DEFAULT_FACETS
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one parsed query means on one snapshot."""
+
+    mask: np.ndarray
+    scores: np.ndarray
+    highlight_folds: set[str] = field(default_factory=set)
+    did_you_mean: str | None = None
+
+
+class IndexUnavailable(Exception):
+    """No searchable index (missing, or being replaced and failed to open)."""
+
+
+class SearchService:
+    """Searches the live generation of an index home; follows new generations and
+    commits (checked at most every ``refresh_interval`` seconds)."""
+
+    def __init__(self, index_dir: str, *, refresh_interval: float = 1.0):
+        self.home = IndexHome(index_dir)
+        self.refresh_interval = refresh_interval
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+
+    # -- snapshot lifecycle ------------------------------------------------------
+
+    def _current(self) -> Snapshot:
+        now = time.monotonic()
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or now - self._checked >= self.refresh_interval:
+                self._checked = now
+                snap = self._refresh(snap)
+            snap.acquire()
+            return snap
+
+    def _refresh(self, snap: Snapshot | None) -> Snapshot:
+        name = self.home.current_name()
+        if snap is not None and snap.generation == name and snap.up_to_date():
+            return snap
+        try:
+            ix, manifest = self.home.open()
+            fresh = Snapshot(ix, manifest)
+        except Exception as exc:
+            if snap is not None:
+                return snap  # keep serving what we have
+            raise IndexUnavailable(str(exc)) from exc
+        if snap is not None:
+            snap.retire()
+        self._snapshot = fresh
+        return fresh
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, acquired: call ``release()`` when done."""
+        return self._current()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.retire()
+                self._snapshot = None
+
+    # -- public operations -------------------------------------------------------
+
+    def search(self, req: SearchRequest) -> dict:
+        started = time.perf_counter()
+        snap = self._current()
+        try:
+            return self._search(snap, req, started)
+        finally:
+            snap.release()
+
+    def document(self, doc_id: str) -> dict | None:
+        snap = self._current()
+        try:
+            n = snap.docnum_for_id(doc_id)
+            return None if n is None else _public_fields(snap.stored(n), full=True)
+        finally:
+            snap.release()
+
+    def status(self) -> dict:
+        snap = self._current()
+        try:
+            return {
+                "doc_count": snap.doc_count,
+                "generation": snap.generation,
+                "built_at": snap.manifest.built_at,
+            }
+        finally:
+            snap.release()
+
+    # -- the query -----------------------------------------------------------------
+
+    def _search(self, snap: Snapshot, req: SearchRequest, started: float) -> dict:
+        pq = parse(req.q)
+        plan = _plan(snap, pq)
+        mask = plan.mask & _filters(snap, req)
+        matched = np.flatnonzero(mask)
+        total = len(matched)
+        ranked = _order(snap, matched, plan.scores, req.sort if not pq.empty else _empty_sort(req))
+        lo = (req.page - 1) * req.per_page
+        page_docs = ranked(lo + req.per_page)[lo:]
+        hits = []
+        for d in page_docs:
+            stored = snap.stored(d)
+            hit = _public_fields(stored)
+            hit["score"] = round(float(plan.scores[d]), 4) if not pq.empty else 0.0
+            hit["highlight"] = {
+                "title": highlight(stored.get("title", ""), plan.highlight_folds),
+                "snippet": snippet(stored.get("body", ""), plan.highlight_folds),
+            }
+            hits.append(hit)
+        facets = {
+            name: _facet_counts(snap, name, matched) for name in req.facets if name in FACETS
+        }
+        out = {
+            "query": {"text": req.q, "normalized": pq.normalized, "accented": pq.accented},
+            "hits": hits,
+            "page": req.page,
+            "per_page": req.per_page,
+            "total_hits": total,
+            "total_pages": math.ceil(total / req.per_page) if total else 0,
+            "facets": facets,
+        }
+        if plan.did_you_mean:
+            out["did_you_mean"] = plan.did_you_mean
+        out["processing_time_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return out
+
+
+def _empty_sort(req: SearchRequest) -> str:
+    return "newest" if req.sort == "relevance" else req.sort
+
+
+# -- matching and scoring -----------------------------------------------------------
+
+
+def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
+    n = snap.size
+    if pq.empty:
+        mask = snap.live.copy()
+        if pq.excluded:
+            mask &= ~_any_form(snap, pq.excluded)
+        return _Plan(mask, np.zeros(n, dtype=np.float32))
+    scores = np.zeros(n, dtype=np.float32)
+    mask = snap.live.copy()
+    accented = pq.accented
+    reading = None if accented else _likely_reading(snap, pq.syllables)
+    content = [s for s in pq.syllables if s.key not in STOPWORDS]
+    optional_stops = len(content) >= 2
+    for group in pq.groups:
+        sylls = group.syllables
+        for i, syl in enumerate(sylls):
+            stop = syl.key in STOPWORDS
+            found = _folded_mask(snap, syl.folded)
+            if not (stop and optional_stops and not group.is_phrase):
+                mask &= found
+            weight = W_STOP if stop else 1.0
+            _score_syllable(snap, scores, syl, accented, weight)
+            if reading and not stop:
+                _add(snap, scores, reading.get(syl.folded), W_READING * weight, forms=("s",))
+        if group.is_phrase:
+            mask &= _phrase_mask(snap, sylls, mask, accented and any(s.accented for s in sylls))
+    all_sylls = pq.syllables
+    for a, b in zip(all_sylls, all_sylls[1:], strict=False):
+        _score_pair(snap, scores, a, b, accented, reading)
+    if pq.excluded:
+        mask &= ~_any_form(snap, pq.excluded)
+    folds = {s.folded for s in all_sylls}
+    dym = None
+    if reading:
+        proposal = " ".join(reading.get(s.folded, s.key) for s in all_sylls)
+        if proposal != " ".join(s.key for s in all_sylls):
+            dym = proposal
+    return _Plan(mask, scores, folds, dym)
+
+
+def _bm25(snap: Snapshot, prefix: str, ids: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
+    lengths = snap.tlen if prefix == "t" else snap.blen
+    avg = float(lengths[snap.live].mean()) if snap.doc_count else 1.0
+    idf = math.log(1.0 + (snap.doc_count - df + 0.5) / (df + 0.5))
+    b = B[prefix]
+    norm = K1 * (1.0 - b + b * lengths[ids] / max(avg, 1.0))
+    return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
+
+
+def _add(
+    snap: Snapshot,
+    scores: np.ndarray,
+    term: str | None,
+    weight: float,
+    forms: Iterable[str],
+) -> None:
+    if not term:
+        return
+    for prefix in ("t", "b"):
+        for form in forms:
+            p = snap.postings(prefix + form, term)
+            if p.df:
+                scores[p.ids] += weight * FIELD_WEIGHT[prefix] * _bm25(snap, prefix, p.ids, p.tf, p.df)
+
+
+def _score_syllable(
+    snap: Snapshot, scores: np.ndarray, syl: Syllable, accented: bool, weight: float
+) -> None:
+    if not accented:
+        _add(snap, scores, syl.folded, weight, forms=("f",))
+        return
+    _add(snap, scores, syl.key, weight * W_EXACT, forms=("s",))
+    base = detone(syl.key)
+    for variant, _df in snap.vocabulary().get(syl.folded, ()):
+        if variant != syl.key and detone(variant) == base:
+            _add(snap, scores, variant, weight * W_TONE, forms=("s",))
+    _add(snap, scores, syl.folded, weight * W_FOLD, forms=("f",))
+
+
+def _score_pair(
+    snap: Snapshot,
+    scores: np.ndarray,
+    a: Syllable,
+    b: Syllable,
+    accented: bool,
+    reading: dict[str, str] | None,
+) -> None:
+    folded = f"{a.folded}_{b.folded}"
+    if accented:
+        keyed = f"{a.key}_{b.key}"
+        _add(snap, scores, keyed, W_PAIR, forms=("w",))
+        _add(snap, scores, keyed, W_PAIR, forms=("a",))
+        _add(snap, scores, folded, W_PAIR * W_FOLD * 2, forms=("v", "g"))
+    else:
+        _add(snap, scores, folded, W_PAIR, forms=("v", "g"))
+        if reading and a.folded in reading and b.folded in reading:
+            keyed = f"{reading[a.folded]}_{reading[b.folded]}"
+            _add(snap, scores, keyed, W_READING, forms=("w", "a"))
+
+
+def _folded_mask(snap: Snapshot, folded: str) -> np.ndarray:
+    mask = np.zeros(snap.size, dtype=bool)
+    for fld in ("tf", "bf"):
+        mask[snap.postings(fld, folded).ids] = True
+    return mask
+
+
+def _any_form(snap: Snapshot, sylls: list[Syllable]) -> np.ndarray:
+    """Documents containing any of ``sylls`` (exact form if typed with accents)."""
+    mask = np.zeros(snap.size, dtype=bool)
+    for s in sylls:
+        for prefix in ("t", "b"):
+            fld, term = (prefix + "s", s.key) if s.accented else (prefix + "f", s.folded)
+            mask[snap.postings(fld, term).ids] = True
+    return mask
+
+
+def _phrase_mask(
+    snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray, exact: bool
+) -> np.ndarray:
+    """Documents among ``candidates`` where ``sylls`` occur consecutively in the
+    title or the body (key forms when the phrase is typed with accents)."""
+    out = np.zeros(snap.size, dtype=bool)
+    docs = np.flatnonzero(candidates)
+    if len(docs) == 0:
+        return out
+    form = "s" if exact else "f"
+    terms = [s.key if exact else s.folded for s in sylls]
+    for prefix in ("t", "b"):
+        fld = prefix + form
+        cand = docs
+        for t in terms:
+            cand = np.intersect1d(cand, snap.postings(fld, t).ids, assume_unique=True)
+        if len(cand) == 0:
+            continue
+        per_term = [snap.positions(fld, t, cand) for t in terms]
+        for d in cand:
+            d = int(d)
+            starts = set(per_term[0].get(d, ()))
+            for k in range(1, len(terms)):
+                starts &= {p - k for p in per_term[k].get(d, ())}
+                if not starts:
+                    break
+            if starts:
+                out[d] = True
+    return out
+
+
+def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> dict[str, str] | None:
+    """The most likely accented form of each unaccented query syllable, chosen
+    by a Viterbi pass over the index's own vocabulary: a syllable's document
+    frequency, and pairs that occur as a pyvi word or a title bigram."""
+    vocab = snap.vocabulary()
+    cands = [[form for form, _ in vocab.get(s.folded, ())[:8]] for s in sylls]
+    if not sylls or not all(cands):
+        return None
+    dfs = {form: df for s in sylls for form, df in vocab.get(s.folded, ())[:8]}
+
+    def emit(form: str) -> float:
+        return math.log1p(dfs.get(form, 0))
+
+    def link(a: str, b: str) -> float:
+        pair = f"{a}_{b}"
+        return 2.0 * math.log1p(
+            snap.doc_frequency("bw", pair) + snap.doc_frequency("tw", pair)
+            + snap.doc_frequency("ta", pair)
+        )
+
+    best = {c: (emit(c), [c]) for c in cands[0]}
+    for column in cands[1:]:
+        nxt = {}
+        for c in column:
+            score, path = max(
+                ((s + link(p[-1], c), p) for s, p in best.values()), key=lambda x: x[0]
+            )
+            nxt[c] = (score + emit(c), [*path, c])
+        best = nxt
+    path = max(best.values(), key=lambda x: x[0])[1]
+    return {s.folded: form for s, form in zip(sylls, path, strict=True)}
+
+
+# -- filters, order, facets ----------------------------------------------------------
+
+
+def _day_ts(d: date, end: bool = False) -> int:
+    ts = int(datetime(d.year, d.month, d.day, tzinfo=VN_TZ).timestamp())
+    return ts + 86400 - 1 if end else ts
+
+
+def _codes_in(snap: Snapshot, name: str, wanted: Iterable[str]) -> np.ndarray:
+    values = snap.facet_values[name]
+    codes = [int(i) for i in np.flatnonzero(np.isin(values, list(wanted)))]
+    return np.isin(snap.facet_codes[name], codes)
+
+
+def _filters(snap: Snapshot, req: SearchRequest) -> np.ndarray:
+    mask = np.ones(snap.size, dtype=bool)
+    if req.date_from or req.date_to:
+        mask &= snap.dated
+        if req.date_from:
+            mask &= snap.pubts >= _day_ts(req.date_from)
+        if req.date_to:
+            mask &= snap.pubts <= _day_ts(req.date_to, end=True)
+    for name, wanted in (
+        ("category", req.categories),
+        ("site", req.sites),
+        ("year", req.years),
+        ("month", req.months),
+    ):
+        if wanted:
+            mask &= _codes_in(snap, name, wanted)
+    return mask
+
+
+_LAST = np.iinfo(np.int64).max
+
+
+def _order(snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sort: str):
+    """A function giving the first ``k`` of ``matched`` in the requested order.
+    Undated documents come after dated ones; ties go to the lower docnum. Only
+    the candidates tied with the k-th best are sorted in full."""
+
+    def first(k: int) -> list[int]:
+        if len(matched) == 0 or k <= 0:
+            return []
+        ts = snap.pubts[matched]
+        dated = snap.dated[matched]
+        newest = np.where(dated, -ts, _LAST)
+        if sort == "relevance":
+            primary = -scores[matched].astype(np.float64)
+            keys = (matched, newest, primary)
+        elif sort == "newest":
+            primary = newest
+            keys = (matched, primary)
+        else:  # oldest
+            primary = np.where(dated, ts, _LAST)
+            keys = (matched, primary)
+        if len(matched) > 4 * k:
+            kth = np.partition(primary, k - 1)[k - 1]
+            sel = np.flatnonzero(primary <= kth)
+            order = sel[np.lexsort(tuple(key[sel] for key in keys))]
+        else:
+            order = np.lexsort(keys)
+        return [int(d) for d in matched[order[:k]]]
+
+    return first
+
+
+def _facet_counts(snap: Snapshot, name: str, matched: np.ndarray) -> dict[str, int]:
+    codes = snap.facet_codes[name][matched]
+    codes = codes[codes >= 0]
+    values = snap.facet_values[name]
+    counts = np.bincount(codes, minlength=len(values))
+    nz = np.flatnonzero(counts)
+    if name in ("year", "month", "day"):
+        order = nz[::-1]  # newest first
+    else:
+        order = nz[np.argsort(-counts[nz], kind="stable")]
+    return {str(values[i]): int(counts[i]) for i in order}
+
+
+def _public_fields(stored: dict, full: bool = False) -> dict:
+    out = {
+        "id": stored.get("id"),
+        "url": stored.get("url"),
+        "title": stored.get("title", ""),
+        "published": stored.get("published"),
+        "category": stored.get("category"),
+        "site": stored.get("site"),
+    }
+    if full:
+        out["body"] = stored.get("body", "")
+        out["views"] = stored.get("views")
+    return out

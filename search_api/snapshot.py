@@ -1,0 +1,259 @@
+"""One open generation of the index, as the search engine reads it.
+
+Whoosh stores the index (segments, lexicon, postings, stored fields, columns);
+queries are evaluated here with NumPy over whole posting lists. The reason is
+measured in FINDINGS.md: Whoosh walks postings one Python call at a time, and
+folded syllables such as ``quan`` occur in 70% of a news archive, so its own
+matchers take hundreds of milliseconds. Decoding a posting block into an array
+costs about as much as one Python call per block of 128 postings.
+
+This module holds nearly all of the search side's Whoosh calls; it reads
+Whoosh's W3 posting blocks directly (the version is pinned in pyproject.toml),
+with a slow generic path for any other matcher.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.index import Index
+from whoosh.reading import TermNotFound
+
+from indexer.analysis import fold
+from indexer.store import Manifest
+
+EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_TF = np.zeros(0, dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    ids: np.ndarray  # sorted global docnums (int64)
+    tf: np.ndarray  # term frequency per doc (float32)
+
+    @property
+    def df(self) -> int:
+        return len(self.ids)
+
+
+NO_POSTINGS = Postings(EMPTY_IDS, EMPTY_TF)
+
+
+def _read_w3(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    ids_parts, tf_parts = [], []
+    while True:
+        m._read_data()
+        ids, weights, _ = m._data
+        n = len(ids)
+        # Block ids are delta-encoded from zero in each block.
+        ids_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        if weights is None:
+            tf_parts.append(np.ones(n, dtype=np.float32))
+        elif isinstance(weights, tuple):
+            tf_parts.append(np.asarray(weights, dtype=np.float32))
+        else:
+            tf_parts.append(np.full(n, weights, dtype=np.float32))
+        if m._lastblock:
+            break
+        m._next_block()
+    return np.concatenate(ids_parts), np.concatenate(tf_parts)
+
+
+def _read_generic(m) -> tuple[np.ndarray, np.ndarray]:
+    ids, tfs = [], []
+    while m.is_active():
+        ids.append(m.id())
+        tfs.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float32)
+
+
+class Snapshot:
+    """A searcher on one generation plus its columns in NumPy arrays.
+
+    Shared by all threads of a worker; closed when the next generation (or a
+    newer commit) has replaced it and no request uses it any more.
+    """
+
+    def __init__(self, ix: Index, manifest: Manifest, *, cache_entries: int = 4096):
+        self.ix = ix
+        self.manifest = manifest
+        self.generation = manifest.generation
+        self.searcher = ix.searcher()
+        self.reader = self.searcher.reader()
+        self.schema = ix.schema
+        self.leaves = list(self.reader.leaf_readers())
+        self.size = self.reader.doc_count_all()
+        self.live = np.zeros(self.size, dtype=bool)
+        self.live[list(self.reader.all_doc_ids())] = True
+        self.doc_count = int(self.live.sum())
+        self.pubts = self._numeric("pubts", np.int64)
+        self.views = self._numeric("views", np.int64)
+        self.tlen = self._numeric("tlen", np.float32)
+        self.blen = self._numeric("blen", np.float32)
+        self.facet_codes: dict[str, np.ndarray] = {}
+        self.facet_values: dict[str, np.ndarray] = {}
+        for name in ("year", "month", "day", "category", "site"):
+            codes, values = self._factorize(name)
+            self.facet_codes[name] = codes
+            self.facet_values[name] = values
+        # Undated documents have no year: sort them after every dated one.
+        self.dated = self.facet_codes["year"] >= 0
+        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._lock = threading.Lock()
+        self._vocab: dict[str, list[tuple[str, int]]] | None = None
+        self._users = 0
+        self._retired = False
+        self._closed = False
+
+    # -- columns ---------------------------------------------------------------
+
+    def _column(self, name: str) -> list:
+        if not self.reader.has_column(name):
+            return [None] * self.size
+        return list(self.reader.column_reader(name, translate=True))
+
+    def _numeric(self, name: str, dtype) -> np.ndarray:
+        values = self._column(name)
+        return np.asarray([v or 0 for v in values], dtype=dtype)
+
+    def _factorize(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column values as integer codes (-1 for missing) and the code table."""
+        raw = [(v.decode("utf-8") if isinstance(v, bytes) else v) or "" for v in self._column(name)]
+        values, codes = np.unique(np.asarray(raw, dtype=object), return_inverse=True)
+        codes = codes.astype(np.int32)
+        if len(values) and values[0] == "":
+            codes -= 1  # "" sorts first: it becomes -1, "missing"
+            values = values[1:]
+        return codes, values
+
+    # -- postings --------------------------------------------------------------
+
+    def postings(self, field: str, term: str) -> Postings:
+        ck = (field, term)
+        with self._lock:
+            hit = self._cache.get(ck)
+            if hit is not None:
+                self._cache.move_to_end(ck)
+                return hit
+        result = self._read_postings(field, term)
+        with self._lock:
+            self._cache[ck] = result
+            if len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+        return result
+
+    def _read_postings(self, field: str, term: str) -> Postings:
+        if field not in self.schema:
+            return NO_POSTINGS
+        fmt = self.schema[field].format
+        ids_parts, tf_parts = [], []
+        for seg, offset in self.leaves:
+            try:
+                m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+            except TermNotFound:
+                continue
+            ids, tf = _read_w3(m) if isinstance(m, W3LeafMatcher) else _read_generic(m)
+            ids_parts.append(ids + offset)
+            tf_parts.append(tf)
+        if not ids_parts:
+            return NO_POSTINGS
+        ids = np.concatenate(ids_parts)
+        tf = np.concatenate(tf_parts)
+        keep = self.live[ids]
+        if not keep.all():
+            ids, tf = ids[keep], tf[keep]
+        return Postings(ids, tf)
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        return self.postings(field, term).df
+
+    def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
+        """Positions of ``term`` in each of ``docnums`` (sorted global docnums)."""
+        out: dict[int, list[int]] = {}
+        if field not in self.schema or len(docnums) == 0:
+            return out
+        fmt = self.schema[field].format
+        bounds = [off for _, off in self.leaves] + [self.size]
+        for i, (seg, offset) in enumerate(self.leaves):
+            lo, hi = np.searchsorted(docnums, [offset, bounds[i + 1]])
+            if lo == hi:
+                continue
+            try:
+                m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+            except TermNotFound:
+                continue
+            for d in docnums[lo:hi]:
+                local = int(d) - offset
+                if not m.is_active():
+                    break
+                m.skip_to(local)
+                if m.is_active() and m.id() == local:
+                    out[int(d)] = list(m.value_as("positions"))
+        return out
+
+    # -- vocabulary ------------------------------------------------------------
+
+    def vocabulary(self) -> dict[str, list[tuple[str, int]]]:
+        """folded syllable -> [(key syllable, document frequency)], most frequent
+        first, from the title and body lexicons. Built on first use."""
+        if self._vocab is None:
+            counts: dict[str, int] = {}
+            for field in ("ts", "bs"):
+                for text, info in self.reader.iter_field(field):
+                    if isinstance(text, bytes):
+                        text = text.decode("utf-8")
+                    if text.isdigit():
+                        continue
+                    counts[text] = counts.get(text, 0) + info.doc_frequency()
+            vocab: dict[str, list[tuple[str, int]]] = {}
+            for text, df in counts.items():
+                vocab.setdefault(fold(text), []).append((text, df))
+            for forms in vocab.values():
+                forms.sort(key=lambda p: -p[1])
+            self._vocab = vocab
+        return self._vocab
+
+    # -- documents ----------------------------------------------------------------
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(int(docnum))
+
+    def docnum_for_id(self, doc_id: str) -> int | None:
+        p = self.postings("id", doc_id)
+        return int(p.ids[0]) if p.df else None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def up_to_date(self) -> bool:
+        return self.searcher.up_to_date()
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            close = self._retired and self._users == 0
+        if close:
+            self._close()
+
+    def retire(self) -> None:
+        """No new requests will use this snapshot; close it once idle."""
+        with self._lock:
+            self._retired = True
+            close = self._users == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.searcher.close()
+            self.ix.close()
