@@ -42,7 +42,9 @@ __all__ = [
 
 # Letters that look like Đ but are not (Icelandic eth, African D): typed by some
 # keyboards and OCR, they would never match a real "Đ".
-_LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u0189": "\u0110", "\u00f0": "\u0111", "\u0256": "\u0111"})
+_LOOKALIKES = str.maketrans(
+    {"\u00d0": "\u0110", "\u0189": "\u0110", "\u00f0": "\u0111", "\u0256": "\u0111"}
+)
 
 # Zero-width, bidi and soft-hyphen characters: invisible, but they split or glue words.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -131,11 +133,7 @@ def is_accented(text: str) -> bool:
 
 def syllable_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every syllable of ``text`` (letters/digits runs)."""
-    return [
-        m.span()
-        for m in _SYLLABLE.finditer(text)
-        if m.end() - m.start() <= MAX_SYLLABLE_CHARS
-    ]
+    return [m.span() for m in _SYLLABLE.finditer(text) if m.end() - m.start() <= MAX_SYLLABLE_CHARS]
 
 
 def syllables(text: str) -> list[str]:

@@ -50,10 +50,7 @@ PREFIXES = {"title": "t", "body": "b"}
 
 def _analyzer(form: str):
     tok = VietnameseTokenizer(words=form in "wv")
-    if form in "swa":
-        chain = tok | KeyFilter()
-    else:
-        chain = tok | FoldFilter()
+    chain = tok | KeyFilter() if form in "swa" else tok | FoldFilter()
     if form in "ag":
         chain = chain | BigramFilter()
     return chain

@@ -17,6 +17,7 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -49,7 +50,53 @@ W_PAIR = 0.8
 W_READING = 0.35
 # Vietnamese function words: they still match, but count less.
 STOPWORDS = frozenset(
-    ["và", "của", "là", "các", "những", "có", "được", "cho", "với", "trong", "này", "đã", "để", "một", "không", "người", "khi", "từ", "theo", "tại", "về", "đến", "như", "thì", "lại", "cũng", "nhưng", "hay", "hoặc", "vì", "nên", "nếu", "sẽ", "đang", "rất", "ra", "vào", "trên", "dưới", "bị", "do", "bằng", "mà", "nhiều", "ở"]
+    [
+        "và",
+        "của",
+        "là",
+        "các",
+        "những",
+        "có",
+        "được",
+        "cho",
+        "với",
+        "trong",
+        "này",
+        "đã",
+        "để",
+        "một",
+        "không",
+        "người",
+        "khi",
+        "từ",
+        "theo",
+        "tại",
+        "về",
+        "đến",
+        "như",
+        "thì",
+        "lại",
+        "cũng",
+        "nhưng",
+        "hay",
+        "hoặc",
+        "vì",
+        "nên",
+        "nếu",
+        "sẽ",
+        "đang",
+        "rất",
+        "ra",
+        "vào",
+        "trên",
+        "dưới",
+        "bị",
+        "do",
+        "bằng",
+        "mà",
+        "nhiều",
+        "ở",
+    ]
 )
 W_STOP = 0.3
 
@@ -182,9 +229,7 @@ class SearchService:
                 "snippet": snippet(stored.get("body", ""), plan.highlight_folds),
             }
             hits.append(hit)
-        facets = {
-            name: _facet_counts(snap, name, matched) for name in req.facets if name in FACETS
-        }
+        facets = {name: _facet_counts(snap, name, matched) for name in req.facets if name in FACETS}
         out = {
             "query": {"text": req.q, "normalized": pq.normalized, "accented": pq.accented},
             "hits": hits,
@@ -222,7 +267,7 @@ def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
     optional_stops = len(content) >= 2
     for group in pq.groups:
         sylls = group.syllables
-        for i, syl in enumerate(sylls):
+        for _i, syl in enumerate(sylls):
             stop = syl.key in STOPWORDS
             found = _folded_mask(snap, syl.folded)
             if not (stop and optional_stops and not group.is_phrase):
@@ -234,7 +279,7 @@ def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
         if group.is_phrase:
             mask &= _phrase_mask(snap, sylls, mask, accented and any(s.accented for s in sylls))
     all_sylls = pq.syllables
-    for a, b in zip(all_sylls, all_sylls[1:], strict=False):
+    for a, b in itertools.pairwise(all_sylls):
         _score_pair(snap, scores, a, b, accented, reading)
     if pq.excluded:
         mask &= ~_any_form(snap, pq.excluded)
@@ -269,7 +314,9 @@ def _add(
         for form in forms:
             p = snap.postings(prefix + form, term)
             if p.df:
-                scores[p.ids] += weight * FIELD_WEIGHT[prefix] * _bm25(snap, prefix, p.ids, p.tf, p.df)
+                scores[p.ids] += (
+                    weight * FIELD_WEIGHT[prefix] * _bm25(snap, prefix, p.ids, p.tf, p.df)
+                )
 
 
 def _score_syllable(
@@ -371,7 +418,8 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> dict[str, str] | N
     def link(a: str, b: str) -> float:
         pair = f"{a}_{b}"
         return 2.0 * math.log1p(
-            snap.doc_frequency("bw", pair) + snap.doc_frequency("tw", pair)
+            snap.doc_frequency("bw", pair)
+            + snap.doc_frequency("tw", pair)
             + snap.doc_frequency("ta", pair)
         )
 
