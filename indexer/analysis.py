@@ -20,11 +20,13 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
+from importlib import resources
 
 from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis.acore import Token
 
 __all__ = [
+    "STOPWORDS",
     "BigramFilter",
     "FoldFilter",
     "KeyFilter",
@@ -139,6 +141,16 @@ def syllable_spans(text: str) -> list[tuple[int, int]]:
 def syllables(text: str) -> list[str]:
     """The syllables of ``text`` as they are written."""
     return [text[s:e] for s, e in syllable_spans(text)]
+
+
+def _load_stopwords() -> frozenset[str]:
+    text = resources.files("indexer").joinpath("data/stopwords.txt").read_text("utf-8")
+    return frozenset(
+        key(line.strip()) for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+STOPWORDS = _load_stopwords()
 
 
 # -- word segmentation (pyvi) -------------------------------------------------

@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from indexer.analysis import detone
+from indexer.analysis import STOPWORDS, detone
 from indexer.schema import VN_TZ
 from indexer.store import IndexHome
 from search_api.highlight import highlight, snippet
@@ -48,56 +48,7 @@ W_EXACT, W_TONE, W_FOLD = 1.0, 0.5, 0.25
 W_PAIR = 0.8
 # Boost of the likely accented reading of an unaccented query.
 W_READING = 0.35
-# Vietnamese function words: they still match, but count less.
-STOPWORDS = frozenset(
-    [
-        "và",
-        "của",
-        "là",
-        "các",
-        "những",
-        "có",
-        "được",
-        "cho",
-        "với",
-        "trong",
-        "này",
-        "đã",
-        "để",
-        "một",
-        "không",
-        "người",
-        "khi",
-        "từ",
-        "theo",
-        "tại",
-        "về",
-        "đến",
-        "như",
-        "thì",
-        "lại",
-        "cũng",
-        "nhưng",
-        "hay",
-        "hoặc",
-        "vì",
-        "nên",
-        "nếu",
-        "sẽ",
-        "đang",
-        "rất",
-        "ra",
-        "vào",
-        "trên",
-        "dưới",
-        "bị",
-        "do",
-        "bằng",
-        "mà",
-        "nhiều",
-        "ở",
-    ]
-)
+# Vietnamese function words still match, but count less.
 W_STOP = 0.3
 
 
