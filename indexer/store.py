@@ -54,6 +54,18 @@ class WriterBusy(StoreError):
     pass
 
 
+class NothingIndexed(StoreError):
+    """A build read no usable document; the live index was left as it was."""
+
+    def __init__(self, report: Report):
+        super().__init__(
+            "nothing was indexed; the live index is unchanged",
+            hint="check the rejected inputs",
+            exit_code=4,
+        )
+        self.report = report
+
+
 @dataclass
 class Manifest:
     generation: str
@@ -305,6 +317,8 @@ def build(
                 report.chars += len(doc["title"]) + len(doc["body"])
                 if progress:
                     progress(1)
+            if report.indexed == 0:
+                raise NothingIndexed(report)
             writer.commit()
         except BaseException:
             writer.cancel()
