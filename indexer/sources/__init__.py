@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .article import Article, Rejection
 from .dates import VN_TZ, parse_date
+from .html import HtmlReader, read_html_page
 from .jsonl import read_jsonl
 from .portal import parse_portal_page, read_portal_page
 
@@ -19,9 +20,11 @@ __all__ = [
     "READERS",
     "VN_TZ",
     "Article",
+    "HtmlReader",
     "Rejection",
     "parse_date",
     "parse_portal_page",
+    "read_html_page",
     "read_jsonl",
     "read_portal_page",
     "read_sources",
@@ -34,32 +37,40 @@ READERS: dict[str, Reader] = {
     ".jsonl": read_jsonl,
     ".jsonl.gz": read_jsonl,
     ".txt": read_portal_page,
+    ".html": read_html_page,
+    ".htm": read_html_page,
 }
 
 
-def read_sources(paths: Iterable[str | Path]) -> Iterator[Article | Rejection]:
-    """Yield the records of every file named in ``paths`` or found under a named directory."""
+def read_sources(
+    paths: Iterable[str | Path], *, readers: dict[str, Reader] | None = None
+) -> Iterator[Article | Rejection]:
+    """Yield the records of every file named in ``paths`` or found under a named directory.
+
+    ``readers`` replaces the ``READERS`` table (e.g. an HTML reader with site selectors).
+    """
+    table = READERS if readers is None else readers
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            yield from _walk(path, seen=set())
+            yield from _walk(path, seen=set(), readers=table)
         elif path.exists():
-            yield from _read_file(path)
+            yield from _read_file(path, table)
         else:
             yield Rejection(str(path), "file", "no such file or directory")
 
 
-def _reader_for(path: Path) -> Reader | None:
+def _reader_for(path: Path, readers: dict[str, Reader] = READERS) -> Reader | None:
     name = path.name.lower()
     # Longest ending first, so "x.jsonl.gz" is not taken for some ".gz" reader.
-    for ending in sorted(READERS, key=len, reverse=True):
+    for ending in sorted(readers, key=len, reverse=True):
         if name.endswith(ending):
-            return READERS[ending]
+            return readers[ending]
     return None
 
 
-def _read_file(path: Path) -> Iterator[Article | Rejection]:
-    reader = _reader_for(path)
+def _read_file(path: Path, readers: dict[str, Reader] = READERS) -> Iterator[Article | Rejection]:
+    reader = _reader_for(path, readers)
     if reader is None:
         kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
         yield Rejection(str(path), "file", f"unsupported file type {kind}; expected {_expected()}")
@@ -69,7 +80,9 @@ def _read_file(path: Path) -> Iterator[Article | Rejection]:
         yield from reader(path)
 
 
-def _walk(directory: Path, *, seen: set[tuple[int, int]]) -> Iterator[Article | Rejection]:
+def _walk(
+    directory: Path, *, seen: set[tuple[int, int]], readers: dict[str, Reader] = READERS
+) -> Iterator[Article | Rejection]:
     try:
         info = directory.stat()
         entries = sorted(directory.iterdir(), key=lambda p: p.name)
@@ -84,9 +97,9 @@ def _walk(directory: Path, *, seen: set[tuple[int, int]]) -> Iterator[Article | 
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            yield from _walk(entry, seen=seen)
+            yield from _walk(entry, seen=seen, readers=readers)
         elif entry.exists():
-            yield from _read_file(entry)
+            yield from _read_file(entry, readers)
         else:
             yield Rejection(str(entry), "file", "broken symbolic link")
 
