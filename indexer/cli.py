@@ -1,7 +1,8 @@
 """The ``vnsearch`` command: a thin click layer over the library.
 
-Exit codes (part of the contract, documented in README):
-  0 success · 1 error · 2 bad usage · 3 no index · 4 nothing indexed · 75 writer busy
+Exit codes (part of the contract, documented in docs/operations.md):
+  0 success · 1 error · 2 bad usage · 3 no index · 4 nothing indexed/read ·
+  65 index check found a problem · 75 writer busy
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import click
 
 from indexer.store import IndexHome, IndexMissing, NothingIndexed, Report, StoreError
 
-EXIT_ERROR, EXIT_NO_INDEX = 1, 3
+EXIT_ERROR, EXIT_NO_INDEX, EXIT_CORRUPT = 1, 3, 65
 
 index_dir_option = click.option(
     "--index-dir",
@@ -77,56 +78,84 @@ def _print_rejections(report: Report, report_file: Path | None, limit: int = 20)
         click.secho(f"... and {more} more rejected{where}", fg="yellow", err=True)
 
 
-@index.command("build")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@index_dir_option
-@click.option(
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for another writer to finish (then exit 75).",
+)
+workers_option = click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=lambda: os.cpu_count() or 1,
     show_default="all cores",
     help="Indexing processes (pyvi segmentation is the bottleneck).",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=5.0,
-    show_default=True,
-    help="Seconds to wait for another writer to finish.",
-)
-@click.option(
+report_option = click.option(
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every rejected input (JSON Lines) to this file.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+html_config_option = click.option(
+    "--html-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of CSS selectors per site for .html/.htm pages (see docs/operations.md).",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+
+def _read(sources: tuple[Path, ...], html_config: Path | None):
+    from indexer.sources import READERS, HtmlReader, read_sources
+    from indexer.sources.html import load_html_config
+
+    readers = None
+    if html_config:
+        try:
+            config = load_html_config(html_config)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--html-config") from None
+        reader = HtmlReader(config)
+        readers = {**READERS, ".html": reader, ".htm": reader}
+    return read_sources(sources, readers=readers)
+
+
+@index.command("build")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_dir_option
+@workers_option
+@wait_option
+@html_config_option
+@report_option
+@quiet_option
 @_store_errors
 def index_build(
     sources: tuple[Path, ...],
     index_dir: Path,
     workers: int,
     wait: float,
+    html_config: Path | None,
     report_file: Path | None,
     quiet: bool,
 ) -> None:
     """Build a new index generation from SOURCES and make it live.
 
     SOURCES are JSON Lines files (.jsonl, .jsonl.gz), scraped portal pages
-    (.txt) or directories of them (walked recursively). The live index keeps
-    serving until the new one is complete.
+    (.txt), saved HTML pages (.html, .htm) or directories of them (walked
+    recursively). The live index keeps serving until the new one is complete.
     """
     from tqdm import tqdm
 
-    from indexer.sources import read_sources
     from indexer.store import build
 
     home = IndexHome(index_dir)
+    items = _read(sources, html_config)
     try:
         with tqdm(desc="indexing", unit=" docs", disable=quiet, file=sys.stderr) as bar:
             report = build(
                 home,
-                read_sources(sources),
+                items,
                 workers=workers,
                 wait=wait,
                 progress=bar.update,
@@ -137,15 +166,90 @@ def index_build(
         raise
     _print_rejections(report, report_file)
     click.echo(
-        f"read {report.read} · indexed {report.indexed} · rejected {len(report.rejected)} · "
-        f"{report.seconds:.1f} s · {report.docs_per_second:.1f} docs/s · "
+        f"{report.summary()} · {report.seconds:.1f} s · {report.docs_per_second:.1f} docs/s · "
         f"generation {report.generation} in {home.path}"
     )
 
 
+@index.command("update")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option(
+    "--delete-missing",
+    is_flag=True,
+    help="Delete documents of the files read in this run whose ids were not found in them.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@workers_option
+@wait_option
+@html_config_option
+@report_option
+@quiet_option
+@_store_errors
+def index_update(
+    sources: tuple[Path, ...],
+    index_dir: Path,
+    delete_missing: bool,
+    dry_run: bool,
+    workers: int,
+    wait: float,
+    html_config: Path | None,
+    report_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Add new and replace changed documents from SOURCES in the live index.
+
+    Unchanged documents (same content hash and view count) cost nothing. With
+    --delete-missing, a document is deleted when the file it was indexed from
+    was read completely in this run and no longer holds its id. One commit at
+    the end: searchers see all of the changes or none.
+    """
+    from tqdm import tqdm
+
+    from indexer.store import NothingRead, update
+
+    home = IndexHome(index_dir)
+    items = _read(sources, html_config)
+    try:
+        with tqdm(desc="reading", unit=" docs", disable=quiet, file=sys.stderr) as bar:
+            report = update(
+                home,
+                items,
+                delete_missing=delete_missing,
+                dry_run=dry_run,
+                workers=workers,
+                wait=wait,
+                progress=bar.update,
+            )
+    except NothingRead as exc:
+        _print_rejections(exc.report, report_file)
+        raise
+    _print_rejections(report, report_file)
+    click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
+
+
+@index.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted; write nothing.")
+@wait_option
+@_store_errors
+def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: float) -> None:
+    """Delete documents by ID from the live index (one commit).
+
+    An ID that is not in the index is reported and skipped; it is not an error.
+    """
+    from indexer.store import delete
+
+    report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
+    for doc_id in report.missing:
+        click.secho(f"not in the index: {doc_id}", fg="yellow", err=True)
+    click.echo(f"{report.summary()} · not found {len(report.missing)}")
+
+
 @index.command("rollback")
 @index_dir_option
-@click.option("--wait", type=click.FloatRange(0), default=5.0, show_default=True)
+@wait_option
 @_store_errors
 def index_rollback(index_dir: Path, wait: float) -> None:
     """Make the previous generation live again."""
@@ -153,6 +257,103 @@ def index_rollback(index_dir: Path, wait: float) -> None:
     with home.lock(wait=wait):
         name = home.rollback()
     click.echo(f"live generation is now {name}")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+@index.command("stats")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_store_errors
+def index_stats(index_dir: Path, as_json: bool) -> None:
+    """Documents, generations, size, date range and counts per site and category."""
+    from indexer.inspection import stats
+
+    info = stats(IndexHome(index_dir))
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    dr = info["date_range"]
+    click.echo(f"index        {info['index_dir']} (generation {info['generation']})")
+    click.echo(
+        f"documents    {info['documents']} in {info['segments']} segment(s)"
+        + (
+            f", {info['deleted_not_merged']} deleted not yet merged"
+            if info["deleted_not_merged"]
+            else ""
+        )
+    )
+    click.echo(
+        f"size         {_size(info['size_bytes'])} live, {_size(info['home_size_bytes'])} in all"
+    )
+    click.echo(
+        f"dates        {dr['first'] or '-'} .. {dr['last'] or '-'} "
+        f"({dr['dated']} dated, {dr['undated']} undated)"
+    )
+    build = info["last_build"]
+    sources = ", ".join(build["sources"]) or "-"
+    click.echo(f"last build   {build['at']} in {build['seconds']} s from {sources}")
+    if info["last_change"]:
+        ch = info["last_change"]
+        click.echo(
+            f"last change  {ch['at']} ({ch['command']}: added {ch['added']}, "
+            f"replaced {ch['replaced']}, deleted {ch['deleted']})"
+        )
+    click.echo(
+        "generations  "
+        + ", ".join(
+            f"{g['name']}{' (live)' if g['live'] else ''} "
+            f"{g.get('doc_count', '?')} docs {_size(g['size_bytes'])}"
+            for g in info["generations"]
+        )
+    )
+    for title, key, count in (
+        ("sites", "sites", "site_count"),
+        ("categories", "categories", "category_count"),
+    ):
+        click.echo(f"{title} ({info[count]}):")
+        for name, n in info[key].items():
+            click.echo(f"  {n:>8}  {name}")
+
+
+@index.command("check")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a running writer (the check reads under the lock).",
+)
+def index_check(index_dir: Path, as_json: bool, wait: float) -> None:
+    """Open every segment, read every stored document, compare with the manifest.
+
+    Exits 0 when the index is healthy, 65 when a problem was found.
+    """
+    from indexer.inspection import check
+
+    result = check(IndexHome(index_dir), wait=wait)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for w in result["warnings"]:
+            click.secho(f"warning: {w}", fg="yellow", err=True)
+        for p in result["problems"]:
+            click.secho(f"problem: {p}", fg="red", err=True)
+        if result["ok"]:
+            click.echo(
+                f"ok: {result['documents']} documents in {result['segments']} segment(s), "
+                f"generation {result['generation']}"
+            )
+    if not result["ok"]:
+        sys.exit(EXIT_CORRUPT)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -198,3 +399,7 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
         click.echo(f"\n{i}. {_terminal(hit['highlight']['title'])}  [{hit['score']}]")
         click.secho(f"   {hit['id']}  {meta}", dim=True)
         click.echo(f"   {_terminal(hit['highlight']['snippet'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -123,17 +123,13 @@ def date_parts(published: datetime | date | None) -> DatedParts | None:
     return DatedParts(iso, ts, f"{day.year:04d}", f"{day:%Y-%m}", day.isoformat())
 
 
-def to_document(article: Article) -> dict:
-    """The Whoosh document for an article: stored fields, columns, analysed twins."""
-    title = _clean_title(article.title or "")
-    body = _clean_body(article.body or "")
+def _shown_fields(article: Article) -> dict:
+    """The stored, searchable and shown values of an article: everything the
+    content hash covers, without any analysis."""
     doc: dict = {
         "id": str(article.id).strip(),
-        "title": title,
-        "body": body,
-        "tlen": len(syllable_spans(title)),
-        "blen": len(syllable_spans(body)),
-        "origin": article.origin or "",
+        "title": _clean_title(article.title or ""),
+        "body": _clean_body(article.body or ""),
     }
     if article.url:
         doc["url"] = article.url
@@ -141,13 +137,29 @@ def to_document(article: Article) -> dict:
         doc["site"] = article.site.strip()
     if article.category:
         doc["category"] = " ".join(normalize(article.category).split())
-    if article.views is not None:
-        doc["views"] = int(article.views)
     parts = date_parts(article.published)
     if parts:
         doc.update(
             published=parts.iso, pubts=parts.ts, year=parts.year, month=parts.month, day=parts.day
         )
+    return doc
+
+
+def article_hash(article: Article) -> str:
+    """``content_hash`` of the document an article would become, computed without
+    segmenting anything: ``article_hash(a) == to_document(a)["hash"]``."""
+    return content_hash(_shown_fields(article))
+
+
+def to_document(article: Article) -> dict:
+    """The Whoosh document for an article: stored fields, columns, analysed twins."""
+    doc = _shown_fields(article)
+    title, body = doc["title"], doc["body"]
+    doc["tlen"] = len(syllable_spans(title))
+    doc["blen"] = len(syllable_spans(body))
+    doc["origin"] = article.origin or ""
+    if article.views is not None:
+        doc["views"] = int(article.views)
     for prefix, text in (("t", title), ("b", body)):
         if text:
             for form in FIELD_FORMS[prefix]:

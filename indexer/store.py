@@ -9,26 +9,34 @@ only code that writes.
 A build writes a new generation beside the live one and switches CURRENT only
 after Whoosh has committed and the manifest is written. flock locks die with
 their process, so a killed writer never leaves a stale lock behind.
+
+``update`` and ``delete`` change the live generation in place: Whoosh writes new
+segments and then a new table of contents, and readers see either the old or the
+new commit, never a half-written one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import Process
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer.schema import SCHEMA_VERSION, build_schema, to_document
+from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, to_document
 from indexer.sources.article import Article, Rejection
 
 MANIFEST = "MANIFEST.json"
@@ -54,6 +62,18 @@ class WriterBusy(StoreError):
     pass
 
 
+class NothingRead(StoreError):
+    """An update read no usable document; the live index was left as it was."""
+
+    def __init__(self, report: Report):
+        super().__init__(
+            "no document was read; the live index is unchanged",
+            hint="check the source paths and the rejected inputs",
+            exit_code=4,
+        )
+        self.report = report
+
+
 class NothingIndexed(StoreError):
     """A build read no usable document; the live index was left as it was."""
 
@@ -75,6 +95,8 @@ class Manifest:
     updated_at: str
     build_seconds: float = 0.0
     sources: list[str] = field(default_factory=list)
+    # The last update or delete that changed this generation (summary counts).
+    last_change: dict = field(default_factory=dict)
 
     @classmethod
     def read(cls, gen_dir: Path) -> Manifest:
@@ -90,6 +112,36 @@ class Manifest:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- fork safety of the writer lock ----------------------------------------------
+#
+# ``writer(procs=N)`` forks Whoosh sub-writers while we hold the lock. A forked
+# child shares the parent's open file description, and with it the flock: if
+# the parent were SIGKILLed, orphaned children (blocked forever on their job
+# queue) would keep the index locked. So a child forked while the lock is held
+# drops its copy of the lock descriptor and asks the kernel to kill it when its
+# parent dies (Linux ``PR_SET_PDEATHSIG``).
+
+_HELD_LOCK_FDS: set[int] = set()
+_PR_SET_PDEATHSIG = 1
+
+
+def _after_fork_in_child() -> None:
+    if not _HELD_LOCK_FDS:
+        return
+    parent = os.getppid()
+    for fd in _HELD_LOCK_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # the parent's lock is untouched: no LOCK_UN here
+    _HELD_LOCK_FDS.clear()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class IndexHome:
@@ -167,10 +219,13 @@ class IndexHome:
             )
             os.ftruncate(fd, 0)
             os.pwrite(fd, info.encode(), 0)
+            _HELD_LOCK_FDS.add(fd)
             yield
         finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
+            if fd in _HELD_LOCK_FDS:
+                _HELD_LOCK_FDS.discard(fd)
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
             os.close(fd)  # closing the descriptor releases the flock
 
     def _next_name(self) -> str:
@@ -250,13 +305,55 @@ class Report:
     seconds: float = 0.0
     chars: int = 0
     generation: str = ""
+    missing: list[str] = field(default_factory=list)  # ids to delete that were not there
+    dry_run: bool = False
 
     @property
     def docs_per_second(self) -> float:
         return self.indexed / self.seconds if self.seconds else 0.0
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.deleted)
+
+    def summary(self) -> str:
+        """The one-line summary every writing command ends with."""
+        line = (
+            f"read {self.read} · added {self.added} · replaced {self.replaced} · "
+            f"unchanged {self.unchanged} · deleted {self.deleted} · "
+            f"rejected {len(self.rejected)}"
+        )
+        return line + (" · dry run, nothing written" if self.dry_run else "")
+
 
 Progress = Callable[[int], None]
+
+_LINE_SUFFIX = re.compile(r"^(.*):(\d+)$")
+
+
+def origin_file(origin: str) -> str:
+    """The file part of an origin: ``path`` for ``path:line`` (JSON Lines) or ``path``."""
+    found = _LINE_SUFFIX.match(origin)
+    return found.group(1) if found else origin
+
+
+def _absolute_origin(origin: str) -> str:
+    """Origins are stored with absolute paths, so an update run from another
+    directory still recognises the files a document came from."""
+    if not origin:
+        return ""
+    found = _LINE_SUFFIX.match(origin)
+    if found:
+        return f"{os.path.abspath(found.group(1))}:{found.group(2)}"
+    return os.path.abspath(origin)
+
+
+def _invalid(doc: dict) -> str:
+    if not doc["id"]:
+        return "empty id"
+    if not doc["title"] and not doc["body"]:
+        return "no title and no body text"
+    return ""
 
 
 def _documents(
@@ -269,12 +366,10 @@ def _documents(
             continue
         report.read += 1
         doc = to_document(item)
+        doc["origin"] = _absolute_origin(doc["origin"])
         where = item.origin or item.id
-        if not doc["id"]:
-            report.rejected.append(Rejection(where, "record", "empty id"))
-            continue
-        if not doc["title"] and not doc["body"]:
-            report.rejected.append(Rejection(where, "record", "no title and no body text"))
+        if problem := _invalid(doc):
+            report.rejected.append(Rejection(where, "record", problem))
             continue
         if seen is not None:
             if doc["id"] in seen:
@@ -284,6 +379,31 @@ def _documents(
                 continue
             seen.add(doc["id"])
         yield doc
+
+
+def _open_writer(ix: whoosh_index.Index, workers: int, limitmb: int):
+    if workers > 1:
+        # multisegment: each sub-writer's segment is kept as it is; merging them
+        # would re-read every posting in one process.
+        return ix.writer(procs=workers, multisegment=True, limitmb=limitmb)
+    return ix.writer(limitmb=limitmb)
+
+
+def _abandon(writer) -> None:
+    """Cancel a writer, including the sub-processes of a parallel one.
+
+    Whoosh's ``MpWriter.cancel`` only flags its tasks in the parent's memory:
+    the children would wait on their job queue forever, and the interpreter
+    would hang at exit joining them. Terminate them instead.
+    """
+    tasks = [t for t in getattr(writer, "tasks", ()) if isinstance(t, Process)]
+    for task in tasks:
+        if task.is_alive():
+            task.terminate()
+    for task in tasks:
+        task.join(5)
+    with contextlib.suppress(Exception):
+        writer.cancel()
 
 
 def build(
@@ -306,10 +426,7 @@ def build(
         tmp = home.path / (name + ".tmp")
         tmp.mkdir(parents=True)
         ix = whoosh_index.create_in(str(tmp), build_schema())
-        if workers > 1:
-            writer = ix.writer(procs=workers, multisegment=True, limitmb=limitmb)
-        else:
-            writer = ix.writer(limitmb=limitmb)
+        writer = _open_writer(ix, workers, limitmb)
         try:
             for doc in _documents(items, report, seen=set()):
                 writer.add_document(**doc)
@@ -321,9 +438,11 @@ def build(
                 raise NothingIndexed(report)
             writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
+            ix.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        report.added = report.indexed
         report.seconds = time.perf_counter() - start
         now = _now()
         Manifest(
@@ -341,4 +460,240 @@ def build(
         home.switch(name)
         home.prune()
         report.generation = name
+    return report
+
+
+# Below this many changed documents an update uses one plain writer: starting
+# sub-processes (each importing pyvi) costs more than it saves.
+PARALLEL_THRESHOLD = 200
+
+
+class _PendingWriter:
+    """Opens a Whoosh writer only once there is something to write, and a
+    parallel one only when the changes turn out to be many."""
+
+    def __init__(self, ix: whoosh_index.Index, workers: int, limitmb: int):
+        self.ix = ix
+        self.workers = workers
+        self.limitmb = limitmb
+        self.writer = None
+        self.buffer: list[dict] = []
+        self.deletes: list[str] = []
+
+    def delete(self, doc_id: str) -> None:
+        if self.writer is None:
+            self.deletes.append(doc_id)
+        else:
+            self.writer.delete_by_term("id", doc_id)
+
+    def add(self, doc: dict) -> None:
+        if self.writer is not None:
+            self.writer.add_document(**doc)
+            return
+        self.buffer.append(doc)
+        if len(self.buffer) >= PARALLEL_THRESHOLD:
+            self._open(self.workers)
+
+    def _open(self, workers: int) -> None:
+        self.writer = _open_writer(self.ix, workers, self.limitmb)
+        for doc_id in self.deletes:
+            self.writer.delete_by_term("id", doc_id)
+        for doc in self.buffer:
+            self.writer.add_document(**doc)
+        self.deletes, self.buffer = [], []
+
+    def commit(self) -> bool:
+        """Commit; False when nothing was ever written."""
+        if self.writer is None:
+            if not (self.buffer or self.deletes):
+                return False
+            self._open(1)
+        self.writer.commit()
+        return True
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            _abandon(self.writer)
+        self.buffer, self.deletes = [], []
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    hash: str
+    views: int | None
+    file: str  # absolute path of the origin file, "" when unknown
+
+
+def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
+    """id -> what the live generation holds for it (one pass over stored fields)."""
+    known: dict[str, _Known] = {}
+    with ix.reader() as reader:
+        for _, stored in reader.iter_docs():
+            origin = stored.get("origin") or ""
+            # Indexes built before origins were absolute hold paths relative to
+            # the directory the build ran in; resolving them here is a best guess.
+            file = os.path.abspath(origin_file(origin)) if origin else ""
+            known[stored["id"]] = _Known(stored.get("hash", ""), stored.get("views"), file)
+    return known
+
+
+def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Report, what: str):
+    ix = whoosh_index.open_dir(str(gen))
+    try:
+        manifest.doc_count = ix.doc_count()
+    finally:
+        ix.close()
+    manifest.updated_at = _now()
+    manifest.last_change = {
+        "command": what,
+        "at": manifest.updated_at,
+        "read": report.read,
+        "added": report.added,
+        "replaced": report.replaced,
+        "unchanged": report.unchanged,
+        "deleted": report.deleted,
+        "rejected": len(report.rejected),
+    }
+    manifest.write(gen)
+
+
+def _clean_writer_leftovers(gen: Path) -> None:
+    """Temporary directories of a killed Whoosh writer (its uncommitted segment
+    files are removed by Whoosh itself at the next commit). Lock held."""
+    for p in gen.iterdir():
+        if p.is_dir() and p.name.endswith(".tmp"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def update(
+    home: IndexHome,
+    items: Iterable[Article | Rejection],
+    *,
+    delete_missing: bool = False,
+    dry_run: bool = False,
+    workers: int = 1,
+    wait: float = 5.0,
+    progress: Progress | None = None,
+    limitmb: int = 256,
+) -> Report:
+    """Bring the live generation in line with ``items``, in place.
+
+    - a new id is added; an id whose content hash (or view count) differs is
+      replaced; an unchanged one costs one hash and is never given to the writer;
+    - with ``delete_missing``, a document is deleted when the file it came from
+      (the file part of its stored ``origin``) was read completely in this run
+      (it gave at least one article and no file-level rejection) and its id was
+      not among the articles read. Documents from other files are kept.
+    - one commit at the end: readers see all of the changes or none of them.
+    """
+    report = Report(dry_run=dry_run)
+    start = time.perf_counter()
+    with home.lock(wait=wait):
+        home.clean_leftovers()
+        gen = home.current_dir()
+        ix, manifest = home.open()
+        report.generation = manifest.generation
+        pending = _PendingWriter(ix, workers, limitmb)
+        try:
+            if not dry_run:
+                _clean_writer_leftovers(gen)
+            known = _known_documents(ix)
+            seen: set[str] = set()
+            files_read: set[str] = set()
+            files_failed: set[str] = set()
+            for item in items:
+                if isinstance(item, Rejection):
+                    report.rejected.append(item)
+                    if item.location == "file":
+                        files_failed.add(os.path.abspath(item.source))
+                    continue
+                report.read += 1
+                if progress:
+                    progress(1)
+                doc_id = str(item.id).strip()
+                where = item.origin or doc_id
+                if item.origin:
+                    files_read.add(os.path.abspath(origin_file(item.origin)))
+                if doc_id in seen:
+                    report.rejected.append(
+                        Rejection(where, "record", f"duplicate id {doc_id!r} (first one kept)")
+                    )
+                    continue
+                if doc_id:
+                    seen.add(doc_id)
+                old = known.get(doc_id)
+                # views are not in the content hash (a new count must not force
+                # re-segmenting), but they are stored: a new count still replaces
+                # the document for now.
+                if old and old.hash == article_hash(item) and old.views == item.views:
+                    report.unchanged += 1
+                    continue
+                doc = to_document(item)
+                doc["origin"] = _absolute_origin(doc["origin"])
+                if problem := _invalid(doc):
+                    report.rejected.append(Rejection(where, "record", problem))
+                    continue
+                report.chars += len(doc["title"]) + len(doc["body"])
+                if old:
+                    report.replaced += 1
+                    if not dry_run:
+                        pending.delete(doc_id)
+                else:
+                    report.added += 1
+                if not dry_run:
+                    pending.add(doc)
+            if report.read == 0:
+                raise NothingRead(report)
+            if delete_missing:
+                complete = files_read - files_failed
+                for doc_id, old in known.items():
+                    if old.file in complete and doc_id not in seen:
+                        report.deleted += 1
+                        if not dry_run:
+                            pending.delete(doc_id)
+            report.indexed = report.added + report.replaced
+            committed = False if dry_run else pending.commit()
+        except BaseException:
+            pending.abandon()
+            raise
+        finally:
+            ix.close()
+        if committed:
+            _finish_change(home, gen, manifest, report, "update")
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def delete(
+    home: IndexHome, ids: Iterable[str], *, dry_run: bool = False, wait: float = 5.0
+) -> Report:
+    """Delete documents by id from the live generation (one commit). Ids that
+    are not in the index are listed in ``report.missing``."""
+    report = Report(dry_run=dry_run)
+    start = time.perf_counter()
+    wanted = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    with home.lock(wait=wait):
+        gen = home.current_dir()
+        ix, manifest = home.open()
+        report.generation = manifest.generation
+        try:
+            with ix.searcher() as searcher:
+                present = [i for i in wanted if searcher.document_number(id=i) is not None]
+            report.read = len(wanted)
+            report.deleted = len(present)
+            report.missing = [i for i in wanted if i not in set(present)]
+            if present and not dry_run:
+                writer = ix.writer()
+                try:
+                    for doc_id in present:
+                        writer.delete_by_term("id", doc_id)
+                    writer.commit()
+                except BaseException:
+                    _abandon(writer)
+                    raise
+        finally:
+            ix.close()
+        if present and not dry_run:
+            _finish_change(home, gen, manifest, report, "delete")
+    report.seconds = time.perf_counter() - start
     return report

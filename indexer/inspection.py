@@ -1,0 +1,218 @@
+"""Looking at an index home without changing it: ``stats`` and ``check``.
+
+Both read the live generation through Whoosh's own readers (stored fields,
+columns, the segment table of contents), never through the search engine, so
+a broken index is reported here rather than half-served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer.schema import SCHEMA_VERSION, VN_TZ
+from indexer.store import (
+    LOCK,
+    IndexHome,
+    Manifest,
+    StoreError,
+    WriterBusy,
+)
+
+__all__ = ["check", "stats"]
+
+# Stored fields every document must have (written by schema.to_document).
+_REQUIRED = ("id", "title", "body", "hash")
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            # A file may vanish while walking (a generation being pruned).
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
+
+
+def _column(reader, name: str) -> list:
+    if not reader.has_column(name):
+        return [None] * reader.doc_count_all()
+    return list(reader.column_reader(name, translate=True))
+
+
+def _text(value) -> str:
+    return (value.decode("utf-8") if isinstance(value, bytes) else value) or ""
+
+
+def _counts(values: list, alive: list[bool]) -> Counter[str]:
+    return Counter(_text(v) or "(none)" for v, ok in zip(values, alive, strict=True) if ok)
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).astimezone(VN_TZ).isoformat(timespec="seconds")
+
+
+def stats(home: IndexHome, *, top: int = 20) -> dict:
+    """Numbers about the live generation and the home it lives in."""
+    ix, manifest = home.open()
+    live = manifest.generation
+    try:
+        with ix.reader() as reader:
+            alive = [not reader.is_deleted(n) for n in range(reader.doc_count_all())]
+            sites = _counts(_column(reader, "site"), alive)
+            cats = _counts(_column(reader, "category"), alive)
+            years = [_text(v) for v in _column(reader, "year")]
+            stamps = [
+                int(ts)
+                for ts, year, ok in zip(_column(reader, "pubts"), years, alive, strict=True)
+                if ok and year
+            ]
+            segments = len(list(reader.leaf_readers()))
+            doc_count = reader.doc_count()
+            deleted = reader.doc_count_all() - doc_count
+    finally:
+        ix.close()
+    generations = []
+    for name in home.generations():
+        entry = {"name": name, "live": name == live, "size_bytes": _size(home.path / name)}
+        try:
+            m = Manifest.read(home.path / name)
+            entry.update(doc_count=m.doc_count, built_at=m.built_at, updated_at=m.updated_at)
+        except (OSError, ValueError, TypeError):
+            entry["problem"] = "unreadable MANIFEST.json"
+        generations.append(entry)
+    return {
+        "index_dir": str(home.path),
+        "generation": live,
+        "documents": doc_count,
+        "deleted_not_merged": deleted,
+        "segments": segments,
+        "schema_version": manifest.schema_version,
+        "size_bytes": _size(home.path / live),
+        "home_size_bytes": _size(home.path),
+        "generations": generations,
+        "date_range": {
+            "dated": len(stamps),
+            "undated": doc_count - len(stamps),
+            "first": _iso(min(stamps)) if stamps else None,
+            "last": _iso(max(stamps)) if stamps else None,
+        },
+        "sites": dict(sites.most_common(top)),
+        "site_count": len(sites),
+        "categories": dict(cats.most_common(top)),
+        "category_count": len(cats),
+        "last_build": {
+            "at": manifest.built_at,
+            "seconds": manifest.build_seconds,
+            "sources": manifest.sources,
+        },
+        "updated_at": manifest.updated_at,
+        "last_change": manifest.last_change,
+    }
+
+
+def check(home: IndexHome, *, wait: float = 0.0) -> dict:
+    """Open every segment, read every stored document and compare the count with
+    the manifest. ``problems`` empty means healthy.
+
+    The check holds the writer lock while it reads (waiting up to ``wait``
+    seconds), so no update can change the index under it. If another writer
+    keeps the lock, the check still reads the index but only warns when the
+    manifest's count differs: a commit may have landed between the two reads.
+    """
+    problems: list[str] = []
+    warnings: list[str] = []
+    result: dict = {"index_dir": str(home.path), "problems": problems, "warnings": warnings}
+    if not home.path.is_dir():
+        problems.append(f"no index directory {home.path}")
+        result["ok"] = False
+        return result
+    try:
+        with home.lock(wait=wait, command="vnsearch index check"):
+            _check(home, result, locked=True)
+    except WriterBusy as exc:
+        warnings.append(f"{exc}; checked without the lock")
+        _check(home, result, locked=False)
+    except StoreError as exc:
+        problems.append(str(exc))
+    result["ok"] = not problems
+    return result
+
+
+def _check(home: IndexHome, result: dict, *, locked: bool) -> None:
+    problems, warnings = result["problems"], result["warnings"]
+    name = home.current_name()
+    result["generation"] = name
+    if name is None:
+        problems.append(f"no CURRENT pointer in {home.path}")
+        return
+    gen = home.path / name
+    if not gen.is_dir():
+        problems.append(f"CURRENT names {name}, which does not exist")
+        return
+    try:
+        manifest = Manifest.read(gen)
+    except (OSError, ValueError, TypeError) as exc:
+        problems.append(f"{gen / 'MANIFEST.json'} is unreadable: {exc}")
+        return
+    if manifest.schema_version != SCHEMA_VERSION:
+        problems.append(
+            f"schema version {manifest.schema_version}, this vnsearch needs {SCHEMA_VERSION}"
+        )
+    leftovers = [p.name for p in home.path.iterdir() if p.name.endswith(".tmp")]
+    if leftovers and locked:
+        warnings.append(f"abandoned build directories (removed by the next writer): {leftovers}")
+    if (home.path / LOCK).exists() and not locked:
+        warnings.append("a writer is running")
+    try:
+        ix = whoosh_index.open_dir(str(gen))
+    except Exception as exc:
+        problems.append(f"cannot open the Whoosh index in {gen}: {exc}")
+        return
+    counted = 0
+    ids: Counter[str] = Counter()
+    try:
+        with ix.reader() as reader:
+            segments = list(reader.leaf_readers())
+            result["segments"] = len(segments)
+            for seg, offset in segments:
+                for local in range(seg.doc_count_all()):
+                    if seg.is_deleted(local):
+                        continue
+                    try:
+                        stored = seg.stored_fields(local)
+                    except Exception as exc:
+                        problems.append(f"document {offset + local}: unreadable ({exc})")
+                        continue
+                    counted += 1
+                    missing = [f for f in _REQUIRED if f not in stored]
+                    if missing:
+                        problems.append(f"document {offset + local} lacks {', '.join(missing)}")
+                    if stored.get("id"):
+                        ids[stored["id"]] += 1
+            for column in ("pubts", "tlen", "blen", "site", "category", "year"):
+                values = _column(reader, column)
+                if len(values) != reader.doc_count_all():
+                    problems.append(f"column {column} has {len(values)} values")
+            reader_count = reader.doc_count()
+    except Exception as exc:
+        problems.append(f"reading the index failed: {type(exc).__name__}: {exc}")
+        return
+    finally:
+        ix.close()
+    result["documents"] = counted
+    result["manifest_doc_count"] = manifest.doc_count
+    duplicated = [i for i, n in ids.items() if n > 1]
+    if duplicated:
+        problems.append(f"{len(duplicated)} ids occur more than once, e.g. {duplicated[:5]}")
+    if counted != reader_count:
+        problems.append(f"read {counted} documents, the segments say {reader_count}")
+    if counted != manifest.doc_count:
+        message = f"the index holds {counted} documents, MANIFEST.json says {manifest.doc_count}"
+        (problems if locked else warnings).append(message)
