@@ -42,7 +42,6 @@ from indexer.sources.article import Article, Rejection
 MANIFEST = "MANIFEST.json"
 CURRENT = "CURRENT"
 LOCK = "write.lock"
-KEEP_GENERATIONS = 2  # the live one and one to roll back to
 
 
 class StoreError(Exception):
@@ -256,15 +255,24 @@ class IndexHome:
         os.replace(tmp, self.path / CURRENT)
         _fsync_dir(self.path)
 
-    def prune(self, keep: int = KEEP_GENERATIONS) -> list[str]:
-        """Delete all generations but the live one and the ``keep - 1`` newest before it."""
+    def prune(self, previous: str | None = None) -> list[str]:
+        """Delete every generation but the live one and the one to roll back to.
+
+        ``previous`` is the generation that was live before the last switch (a
+        build passes it). Without it, the newest generation older than the live
+        one is kept. After a rollback the generation rolled back from is newer
+        than the live one: the next build's switch makes the rolled-back-to
+        generation ``previous``, and the bad one goes.
+        """
         live = self.current_name()
         gens = self.generations()
         if live not in gens:
             return []
-        older = [g for g in gens if g < live][::-1][: max(keep - 1, 0)]
-        keep_set = {live, *older}
-        removed = [g for g in gens if g not in keep_set and g < live]
+        if previous not in gens or previous == live:
+            older = [g for g in gens if g < live]
+            previous = older[-1] if older else None
+        keep = {live, previous}
+        removed = [g for g in gens if g not in keep]
         for g in removed:
             shutil.rmtree(self.path / g, ignore_errors=True)
         return removed
@@ -457,8 +465,9 @@ def build(
         ix.close()
         os.replace(tmp, home.path / name)
         _fsync_dir(home.path)
+        previous = home.current_name()
         home.switch(name)
-        home.prune()
+        home.prune(previous)
         report.generation = name
     return report
 
