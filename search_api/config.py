@@ -1,0 +1,194 @@
+"""The API's settings: the one place that reads the environment.
+
+Every setting is a ``VNSEARCH_*`` variable, cast and validated here; a bad value
+fails loudly with the variable's name. Tests build a :class:`Config` from a dict
+with ``Config.from_env({...})``; the CLI passes explicit values to
+:func:`search_api.server.run`, which override the environment.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+    def __init__(self, variable: str, message: str):
+        super().__init__(message)
+        self.variable = variable
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    index_dir: str = "index"
+    # Origins allowed to call the API from a browser; empty: no CORS headers.
+    cors_origins: tuple[str, ...] = ()
+    max_query_chars: int = 256
+    max_query_words: int = 32
+    max_per_page: int = 50
+    # Deepest result reachable: page × per_page.
+    max_page_depth: int = 1000
+    # Values of one repeatable filter (category=a&category=b...).
+    max_filter_values: int = 20
+    # Seconds between checks for a new index generation or commit.
+    refresh_interval: float = 1.0
+    log_level: str = "info"
+    # Serving (read by the gunicorn config and server.run()).
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+    threads: int = 4
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
+        """Read every ``VNSEARCH_*`` setting from ``environ``; unset or empty
+        variables keep their defaults. Raises :class:`ConfigError`."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            var = env_name(f.name)
+            raw = environ.get(var)
+            if raw is None or not raw.strip():
+                continue
+            values[f.name] = _CASTS[f.name](var, raw.strip())
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        # Also validates configs built directly (tests, server.run overrides).
+        for f in fields(self):
+            _CHECKS[f.name](env_name(f.name), getattr(self, f.name))
+        if self.max_per_page > self.max_page_depth:
+            raise ConfigError(
+                "VNSEARCH_MAX_PER_PAGE",
+                f"VNSEARCH_MAX_PER_PAGE ({self.max_per_page}) must not exceed "
+                f"VNSEARCH_MAX_PAGE_DEPTH ({self.max_page_depth})",
+            )
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a :class:`Config` field."""
+    return "VNSEARCH_" + field_name.upper()
+
+
+# -- casting (text -> value) ---------------------------------------------------------
+
+
+def _int(var: str, raw: str) -> int:
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise ConfigError(var, f"{var} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+def _float(var: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(var, f"{var} must be a number of seconds, got {raw!r}") from None
+
+
+def _origins(var: str, raw: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+
+
+def _text(var: str, raw: str) -> str:
+    return raw
+
+
+def _lower(var: str, raw: str) -> str:
+    return raw.lower()
+
+
+_CASTS: dict[str, Callable[[str, str], Any]] = {
+    "index_dir": _text,
+    "cors_origins": _origins,
+    "max_query_chars": _int,
+    "max_query_words": _int,
+    "max_per_page": _int,
+    "max_page_depth": _int,
+    "max_filter_values": _int,
+    "refresh_interval": _float,
+    "log_level": _lower,
+    "bind": _text,
+    "workers": _int,
+    "threads": _int,
+}
+
+
+# -- validation (value -> ok or ConfigError) --------------------------------------------
+
+
+def _at_least(low: int, high: int = 1_000_000) -> Callable[[str, Any], None]:
+    def check(var: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                var, f"{var} must be a whole number from {low} to {high}, got {value!r}"
+            )
+
+    return check
+
+
+def _check_seconds(var: str, value: Any) -> None:
+    if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 3600:
+        raise ConfigError(var, f"{var} must be a number of seconds from 0 to 3600, got {value!r}")
+
+
+def _check_dir(var: str, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ConfigError(var, f"{var} must name a directory, got {value!r}")
+
+
+def _check_origins(var: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise ConfigError(var, f"{var} must be a tuple of origins, got {value!r}")
+    for origin in value:
+        if origin == "*":
+            if len(value) > 1:
+                raise ConfigError(var, f"{var}: '*' allows every origin and cannot be combined")
+            continue
+        scheme, sep, host = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not host or "/" in host:
+            raise ConfigError(
+                var,
+                f"{var} must be a comma-separated list of origins like "
+                f"https://portal.example.gov.vn (scheme://host[:port], no path), "
+                f"or '*'; got {origin!r}",
+            )
+
+
+def _check_level(var: str, value: Any) -> None:
+    if value not in LOG_LEVELS:
+        raise ConfigError(var, f"{var} must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+
+
+def _check_bind(var: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ConfigError(var, f"{var} must be HOST:PORT or unix:PATH, got {value!r}")
+    if value.startswith("unix:") and len(value) > 5:
+        return
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isascii() or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(
+            var, f"{var} must be HOST:PORT (e.g. 127.0.0.1:8000) or unix:PATH, got {value!r}"
+        )
+
+
+_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    "index_dir": _check_dir,
+    "cors_origins": _check_origins,
+    "max_query_chars": _at_least(1, 100_000),
+    "max_query_words": _at_least(1, 1_000),
+    "max_per_page": _at_least(1, 1_000),
+    "max_page_depth": _at_least(1, 1_000_000),
+    "max_filter_values": _at_least(1, 1_000),
+    "refresh_interval": _check_seconds,
+    "log_level": _check_level,
+    "bind": _check_bind,
+    "workers": _at_least(1, 256),
+    "threads": _at_least(1, 1_000),
+}

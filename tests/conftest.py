@@ -1,0 +1,143 @@
+"""Shared fixtures: one sample index per test session, and API clients on it.
+
+The index holds ``data/sample`` (articles.jsonl and pages/), the scraped page in
+``../shared/samples`` (each when present) and the fixture articles below, which
+are always there so the API tests never depend on the other corpora.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import falcon.testing
+import pytest
+from helpers import client_for
+
+from indexer.sources import VN_TZ, Article, read_sources
+from indexer.store import IndexHome, build
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "data" / "sample"
+SHARED_SAMPLES = ROOT.parent / "shared" / "samples"
+PORTAL_PAGE_ID = "portal-page-quan5-2017-03-07"
+
+# Every fixture article is on one of these sites, so a test can filter them out.
+FIXTURE_SITES = ("fixture-a", "fixture-b")
+
+
+def _at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=VN_TZ)
+
+
+FIXTURE_ARTICLES = [
+    # Exact diacritics vs a trap that folds to the same letters.
+    Article(
+        id="fx-tuyen-giao",
+        title="Hội nghị công tác tuyên giáo của phường",
+        body="Ban tuyên giáo phường triển khai công tác tuyên giáo năm 2019.",
+        url="https://fixture-a.example.vn/tuyen-giao",
+        site="fixture-a",
+        category="Tin tức sự kiện",
+        published=_at(2019, 5, 10),
+    ),
+    Article(
+        id="fx-tuyen-giao-trap",
+        title="Mở tuyến giao thông mới qua phường",
+        body="Tuyến giao hàng và tuyến giao thông công cộng được mở rộng.",
+        url="https://fixture-b.example.vn/tuyen-giao-thong",
+        site="fixture-b",
+        category="Giao thông",
+        published=_at(2019, 6, 1),
+    ),
+    # Old (hoà) and new (hòa) tone placement.
+    Article(
+        id="fx-hoa-binh-old",
+        title="Khu phố hoà bình đón Tết",
+        body="Người dân khu phố hoà bình cùng nhau dọn dẹp đường phố.",
+        site="fixture-a",
+        category="Văn hóa - Xã hội",
+        published=_at(2018, 1, 20),
+    ),
+    Article(
+        id="fx-hoa-binh-new",
+        title="Giữ gìn hòa bình và an ninh trật tự",
+        body="Công an phường phối hợp giữ gìn hòa bình, an ninh trên địa bàn.",
+        site="fixture-b",
+        category="Văn hóa - Xã hội",
+        published=_at(2018, 2, 3),
+    ),
+    # Markup in the title and the body must come back escaped in highlights.
+    Article(
+        id="fx-script",
+        title="<script>alert(1)</script> Thông báo tuyên giáo",
+        body='Nội dung <script>alert(1)</script> tuyên giáo <img src=x onerror="alert(2)"> & hết.',
+        site="fixture-a",
+        category="Thông báo",
+        published=_at(2020, 2, 29, 23, 30),
+    ),
+    # Late on New Year's Eve in Vietnam (still 2016 there, 2016-12-31 16:30 UTC).
+    Article(
+        id="fx-new-year-eve",
+        title="Đêm giao thừa tại phường",
+        body="Phường tổ chức bắn pháo hoa đêm giao thừa.",
+        site="fixture-b",
+        category="Văn hóa - Xã hội",
+        published=_at(2016, 12, 31, 23, 30),
+    ),
+    # A date without a time, and an undated record.
+    Article(
+        id="fx-date-only",
+        title="Lịch tiếp công dân tháng ba",
+        body="Lãnh đạo phường tiếp công dân vào thứ năm hàng tuần.",
+        site="fixture-a",
+        category="Cải cách hành chính",
+        published=date(2017, 3, 15),
+    ),
+    Article(
+        id="fx-undated",
+        title="Hỏi đáp: đăng ký tạm trú",
+        body="Công dân đăng ký tạm trú tại công an phường nơi cư trú.",
+        site="fixture-b",
+    ),
+]
+FIXTURE_IDS = {a.id for a in FIXTURE_ARTICLES}
+
+
+def sample_sources() -> list[Path]:
+    """The sample corpora that exist on this checkout."""
+    paths = [SAMPLE_DIR / "articles.jsonl", SAMPLE_DIR / "pages"]
+    paths = [p for p in paths if p.exists()]
+    if SHARED_SAMPLES.is_dir():
+        paths.append(SHARED_SAMPLES)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index home with the sample corpora and the fixture articles (read-only)."""
+    home = tmp_path_factory.mktemp("sample-index")
+    report = build(IndexHome(home), [*read_sources(sample_sources()), *FIXTURE_ARTICLES])
+    assert not report.rejected, report.rejected
+    return home
+
+
+@pytest.fixture(scope="session")
+def client(sample_index: Path) -> falcon.testing.TestClient:
+    return client_for(sample_index)
+
+
+@pytest.fixture(scope="session")
+def missing_index_client(tmp_path_factory: pytest.TempPathFactory) -> falcon.testing.TestClient:
+    """A client on an index home where nothing has been built."""
+    return client_for(tmp_path_factory.mktemp("no-index"))
+
+
+@pytest.fixture(scope="session")
+def has_portal_page() -> bool:
+    return (SHARED_SAMPLES / f"{PORTAL_PAGE_ID}.txt").exists()
+
+
+@pytest.fixture(scope="session")
+def has_sample() -> bool:
+    return (SAMPLE_DIR / "articles.jsonl").exists()
