@@ -110,12 +110,14 @@ class SiteRules:
         "noscript",
         "template",
         "iframe",
-        "form",
+        # Not "form": ASP.NET/SharePoint pages wrap the whole page in one <form>.
         "nav",
         "button",
         "select",
         "input",
         "figure figcaption",
+        "[class*='author']",
+        "[class*='byline']",
         "[class*='share']",
         "[class*='social']",
         "[class*='related']",
@@ -201,7 +203,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _HOME = frozenset({"trang chủ", "trang chu", "home", "trang nhất"})
 _DATE_START = re.compile(r"(?:thứ|chủ nhật|ngày\s+)?\d", re.IGNORECASE)
-_VIEWS = re.compile(r"^số\s+lượt\s+(?:người\s+)?xem\s*:?\s*(?P<n>\d[\d.,]*)", re.IGNORECASE)
+_VIEWS = re.compile(r"số\s+lượt\s+(?:người\s+)?xem\s*:?\s*(?P<n>\d[\d.,]*)", re.IGNORECASE)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -315,6 +317,10 @@ def parse_html_page(html: str, *, rules: SiteRules | None = None) -> _Page:
         before = dated[1].strip(" -–—|:·•")
         if len(before) <= 60 and not any(c.isdigit() for c in before):
             category = before
+    views = None
+    if tree.body is not None and (found := _VIEWS.search(tree.body.text(separator=" "))):
+        digits = re.sub(r"\D", "", found["n"])  # "1.234" uses a thousands dot
+        views = int(digits) if len(digits) <= 18 else None
     for selector in rules.remove:
         for node in tree.css(selector):
             node.decompose()
@@ -322,18 +328,9 @@ def parse_html_page(html: str, *, rules: SiteRules | None = None) -> _Page:
     if content is None:
         content = tree.body
     lines = _lines(content) if content is not None else []
-    views = None
-    body: list[str] = []
-    for line in lines:
-        if not line:
-            continue
-        if found := _VIEWS.match(line):
-            digits = re.sub(r"\D", "", found["n"])
-            views = int(digits) if len(digits) <= 18 else None
-            continue
-        if _is_stop(line):
-            continue
-        body.append(line)
+    # Portal chrome that sits inside the content block ("Số lượt người xem",
+    # "TIN MỚI HƠN", ...) is dropped line by line, as in the .txt page reader.
+    body = [line for line in lines if line and not _is_stop(line)]
     if body and title and body[0] == title:
         body = body[1:]
     if not title:
