@@ -30,6 +30,7 @@ __all__ = [
     "BigramFilter",
     "FoldFilter",
     "KeyFilter",
+    "KeyFoldFilter",
     "VietnameseTokenizer",
     "canonical_tones",
     "detone",
@@ -331,6 +332,22 @@ class FoldFilter(Filter):
         for t in tokens:
             t.text = fold(t.text)
             yield t
+
+
+class KeyFoldFilter(Filter):
+    """Each token twice at the same position: key form, then folded form (once
+    when they are equal). One positions field then answers phrases typed with
+    or without diacritics, syllable by syllable."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            k = key(t.text)
+            f = fold(t.text)
+            t.text = k
+            yield t
+            if f != k:
+                t.text = f
+                yield t
 
 
 class BigramFilter(Filter):

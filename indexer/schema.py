@@ -1,19 +1,21 @@
 """The Whoosh schema and the mapping from an Article to an index document.
 
 Each of title and body is stored once (NFC, what the API returns and highlights)
-and analysed into six fields, named by a one-letter prefix (``t`` title, ``b``
-body) and a one-letter form:
+and analysed into fields named by a one-letter prefix (``t`` title, ``b`` body)
+and a one-letter form:
 
-  s  syllables with diacritics (key form)   positions: accented phrases
-  f  folded syllables                       positions: unaccented phrases; matching
-  a  bigrams of key syllables               exact-diacritic proximity, did-you-mean stats
-  g  bigrams of folded syllables            selective terms for unaccented word pairs
-  w  pyvi words with diacritics             compound-word precision
-  v  folded pyvi words                      compounds rebuilt from unaccented queries
+  s  syllables with diacritics (key form)     ranking by exact diacritics
+  f  folded syllables                         matching
+  p  key and folded syllables, positions      phrases (each query syllable in its typed form)
+  w  pyvi words with diacritics               compound-word precision
+  v  folded pyvi words                        compounds rebuilt from unaccented queries
+  a  bigrams of key syllables (title only)    exact-diacritic proximity, did-you-mean stats
+  g  bigrams of folded syllables (title only) selective title pairs for unaccented queries
 
-Matching always happens on folded syllables; the other forms only rank. They
-exist because folded single syllables are extremely common (``quan`` is in 72%
-of news articles): bigrams and accented forms are the selective terms.
+Matching always happens on folded syllables; the other forms only rank. ``s``
+and ``f`` carry no positions on purpose: their posting lists are the long ones
+that every query reads, and a Whoosh block with positions is ~7x slower to
+decode. Positions live in ``p`` alone, read only to check phrase candidates.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from indexer.analysis import (
     BigramFilter,
     FoldFilter,
     KeyFilter,
+    KeyFoldFilter,
     VietnameseTokenizer,
     normalize,
     syllable_spans,
@@ -36,20 +39,22 @@ from indexer.sources.article import Article
 
 # Bump when the schema or the analysis changes incompatibly: an index built with
 # another version must be rebuilt (the API refuses to open it).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 VN_TZ = timezone(timedelta(hours=7))
 
-FORMS = ("s", "f", "a", "g", "w", "v")
+FORMS = ("s", "f", "p", "w", "v", "a", "g")
 # Bigrams of whole bodies would multiply the lexicon (nearly every pair of
 # syllables is a new term: 40 MB for 300 articles); titles are short and their
 # bigrams are exactly what did-you-mean and title-word queries need.
-FIELD_FORMS = {"t": FORMS, "b": ("s", "f", "w", "v")}
+FIELD_FORMS = {"t": FORMS, "b": ("s", "f", "p", "w", "v")}
 PREFIXES = {"title": "t", "body": "b"}
 
 
 def _analyzer(form: str):
     tok = VietnameseTokenizer(words=form in "wv")
+    if form == "p":
+        return tok | KeyFoldFilter()
     chain = tok | KeyFilter() if form in "swa" else tok | FoldFilter()
     if form in "ag":
         chain = chain | BigramFilter()
@@ -61,7 +66,7 @@ def build_schema() -> fields.Schema:
     for prefix, forms in FIELD_FORMS.items():
         for form in forms:
             analysed[prefix + form] = fields.TEXT(
-                analyzer=_analyzer(form), phrase=form in "sf", stored=False
+                analyzer=_analyzer(form), phrase=form == "p", stored=False
             )
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),

@@ -44,6 +44,7 @@ B = {"t": 0.3, "b": 0.75}
 FIELD_WEIGHT = {"t": 2.0, "b": 1.0}
 # Grades of a query syllable's forms (accented query).
 W_EXACT, W_TONE, W_FOLD = 1.0, 0.5, 0.25
+MAX_TONE_VARIANTS = 3
 # Adjacent query syllables found as a pyvi word or a title bigram.
 W_PAIR = 0.8
 # Boost of the likely accented reading of an unaccented query.
@@ -228,7 +229,7 @@ def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
             if reading and not stop:
                 _add(snap, scores, reading.get(syl.folded), W_READING * weight, forms=("s",))
         if group.is_phrase:
-            mask &= _phrase_mask(snap, sylls, mask, accented and any(s.accented for s in sylls))
+            mask &= _phrase_mask(snap, sylls, mask)
     all_sylls = pq.syllables
     for a, b in itertools.pairwise(all_sylls):
         _score_pair(snap, scores, a, b, accented, reading)
@@ -244,12 +245,9 @@ def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
 
 
 def _bm25(snap: Snapshot, prefix: str, ids: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
-    lengths = snap.tlen if prefix == "t" else snap.blen
-    avg = float(lengths[snap.live].mean()) if snap.doc_count else 1.0
     idf = math.log(1.0 + (snap.doc_count - df + 0.5) / (df + 0.5))
-    b = B[prefix]
-    norm = K1 * (1.0 - b + b * lengths[ids] / max(avg, 1.0))
-    return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
+    norm = snap.bm25_norm(prefix, K1, B[prefix])[ids]
+    return (idf * (K1 + 1.0)) * tf / (tf + norm)
 
 
 def _add(
@@ -278,9 +276,12 @@ def _score_syllable(
         return
     _add(snap, scores, syl.key, weight * W_EXACT, forms=("s",))
     base = detone(syl.key)
-    for variant, _df in snap.vocabulary().get(syl.folded, ()):
-        if variant != syl.key and detone(variant) == base:
-            _add(snap, scores, variant, weight * W_TONE, forms=("s",))
+    variants = [
+        v for v, _df in snap.vocabulary().get(syl.folded, ()) if v != syl.key and detone(v) == base
+    ]
+    # The most frequent few carry nearly all of the mass; each one costs a read.
+    for variant in variants[:MAX_TONE_VARIANTS]:
+        _add(snap, scores, variant, weight * W_TONE, forms=("s",))
     _add(snap, scores, syl.folded, weight * W_FOLD, forms=("f",))
 
 
@@ -322,19 +323,17 @@ def _any_form(snap: Snapshot, sylls: list[Syllable]) -> np.ndarray:
     return mask
 
 
-def _phrase_mask(
-    snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray, exact: bool
-) -> np.ndarray:
+def _phrase_mask(snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray) -> np.ndarray:
     """Documents among ``candidates`` where ``sylls`` occur consecutively in the
-    title or the body (key forms when the phrase is typed with accents)."""
+    title or the body; each syllable in its typed form (key form when typed with
+    diacritics, folded otherwise), as the ``p`` fields index both at each position."""
     out = np.zeros(snap.size, dtype=bool)
     docs = np.flatnonzero(candidates)
     if len(docs) == 0:
         return out
-    form = "s" if exact else "f"
-    terms = [s.key if exact else s.folded for s in sylls]
+    terms = [s.key if s.accented else s.folded for s in sylls]
     for prefix in ("t", "b"):
-        fld = prefix + form
+        fld = prefix + "p"
         cand = docs
         for t in terms:
             cand = np.intersect1d(cand, snap.postings(fld, t).ids, assume_unique=True)

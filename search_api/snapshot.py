@@ -103,6 +103,7 @@ class Snapshot:
             self.facet_values[name] = values
         # Undated documents have no year: sort them after every dated one.
         self.dated = self.facet_codes["year"] >= 0
+        self._norms: dict[tuple[str, float, float], np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
@@ -131,6 +132,17 @@ class Snapshot:
             codes -= 1  # "" sorts first: it becomes -1, "missing"
             values = values[1:]
         return codes, values
+
+    def bm25_norm(self, prefix: str, k1: float, b: float) -> np.ndarray:
+        """k1 * (1 - b + b * len / avglen) per document, computed once."""
+        nk = (prefix, k1, b)
+        norm = self._norms.get(nk)
+        if norm is None:
+            lengths = self.tlen if prefix == "t" else self.blen
+            avg = float(lengths[self.live].mean()) if self.doc_count else 1.0
+            norm = (k1 * (1.0 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
+            self._norms[nk] = norm
+        return norm
 
     # -- postings --------------------------------------------------------------
 
