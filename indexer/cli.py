@@ -335,7 +335,8 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
 def index_check(index_dir: Path, as_json: bool, wait: float) -> None:
     """Open every segment, read every stored document, compare with the manifest.
 
-    Exits 0 when the index is healthy, 65 when a problem was found.
+    Exits 0 when the index is healthy, 65 when a problem was found, 3 when
+    there is no index.
     """
     from indexer.inspection import check
 
@@ -352,6 +353,8 @@ def index_check(index_dir: Path, as_json: bool, wait: float) -> None:
                 f"ok: {result['documents']} documents in {result['segments']} segment(s), "
                 f"generation {result['generation']}"
             )
+    if result.get("missing"):
+        sys.exit(EXIT_NO_INDEX)
     if not result["ok"]:
         sys.exit(EXIT_CORRUPT)
 

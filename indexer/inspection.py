@@ -8,7 +8,9 @@ a broken index is reported here rather than half-served.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import warnings
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,9 +131,10 @@ def check(home: IndexHome, *, wait: float = 0.0) -> dict:
     problems: list[str] = []
     warnings: list[str] = []
     result: dict = {"index_dir": str(home.path), "problems": problems, "warnings": warnings}
-    if not home.path.is_dir():
-        problems.append(f"no index directory {home.path}")
+    if home.current_name() is None:
+        problems.append(f"no index in {home.path}")
         result["ok"] = False
+        result["missing"] = True
         return result
     try:
         with home.lock(wait=wait, command="vnsearch index check"):
@@ -146,6 +149,16 @@ def check(home: IndexHome, *, wait: float = 0.0) -> dict:
 
 
 def _check(home: IndexHome, result: dict, *, locked: bool) -> None:
+    # Whoosh leaves the file of a segment it failed to read unclosed: it is
+    # closed when the exception goes away, which is expected here, not a bug
+    # worth a ResourceWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        _check_generation(home, result, locked=locked)
+        gc.collect()
+
+
+def _check_generation(home: IndexHome, result: dict, *, locked: bool) -> None:
     problems, warnings = result["problems"], result["warnings"]
     name = home.current_name()
     result["generation"] = name
