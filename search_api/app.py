@@ -35,7 +35,11 @@ class SecurityHeaders:
 def create_app(config: Config, *, service: SearchService | None = None) -> falcon.App:
     """The WSGI app for ``config``; ``service`` defaults to one on ``config.index_dir``."""
     if service is None:
-        service = SearchService(config.index_dir, refresh_interval=config.refresh_interval)
+        service = SearchService(
+            config.index_dir,
+            refresh_interval=config.refresh_interval,
+            max_query_syllables=config.max_query_words,
+        )
 
     cors = config.cors_origins
     middleware: list[object] = []

@@ -18,6 +18,7 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -33,6 +34,8 @@ from indexer.store import IndexHome
 from search_api.highlight import highlight, snippet
 from search_api.query import ParsedQuery, Syllable, parse
 from search_api.snapshot import Snapshot
+
+log = logging.getLogger("vnsearch.search")
 
 FACETS = ("year", "month", "day", "category", "site")
 DEFAULT_FACETS = ("year", "month", "category")
@@ -83,15 +86,32 @@ class IndexUnavailable(Exception):
 
 
 class SearchService:
-    """Searches the live generation of an index home; follows new generations and
-    commits (checked at most every ``refresh_interval`` seconds)."""
+    """Searches the live generation of an index home and follows new generations
+    and commits.
 
-    def __init__(self, index_dir: str, *, refresh_interval: float = 1.0):
+    At most every ``refresh_interval`` seconds a request checks whether CURRENT
+    names another generation or the open one has new commits. If so, the new
+    snapshot is opened and warmed in a background thread while requests keep
+    using the old one; the swap is one assignment. A retired snapshot is closed
+    by its last in-flight request. Only the very first open is synchronous.
+    """
+
+    def __init__(
+        self,
+        index_dir: str,
+        *,
+        refresh_interval: float = 1.0,
+        max_query_syllables: int = 32,
+        background: bool = True,
+    ):
         self.home = IndexHome(index_dir)
         self.refresh_interval = refresh_interval
+        self.max_query_syllables = max_query_syllables
+        self.background = background
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
+        self._loading = False
 
     # -- snapshot lifecycle ------------------------------------------------------
 
@@ -99,27 +119,69 @@ class SearchService:
         now = time.monotonic()
         with self._lock:
             snap = self._snapshot
-            if snap is None or now - self._checked >= self.refresh_interval:
-                self._checked = now
-                snap = self._refresh(snap)
+            due = now - self._checked >= self.refresh_interval
+            if snap is not None and not (due and not self._loading):
+                snap.acquire()
+                return snap
+            self._checked = now
+        if snap is None:
+            snap = self._load_first()
+        elif self._stale(snap):
+            if self.background:
+                self._start_loader()
+            else:
+                self._load_and_swap()
+        with self._lock:
+            snap = self._snapshot or snap
             snap.acquire()
             return snap
 
-    def _refresh(self, snap: Snapshot | None) -> Snapshot:
-        name = self.home.current_name()
-        if snap is not None and snap.generation == name and snap.up_to_date():
-            return snap
+    def _stale(self, snap: Snapshot) -> bool:
         try:
-            ix, manifest = self.home.open()
-            fresh = Snapshot(ix, manifest)
-        except Exception as exc:
-            if snap is not None:
-                return snap  # keep serving what we have
-            raise IndexUnavailable(str(exc)) from exc
-        if snap is not None:
-            snap.retire()
-        self._snapshot = fresh
-        return fresh
+            return snap.generation != self.home.current_name() or not snap.up_to_date()
+        except Exception:  # an unreadable CURRENT: keep serving what we have
+            log.warning("cannot check the index for changes", exc_info=True)
+            return False
+
+    def _open(self) -> Snapshot:
+        ix, manifest = self.home.open()
+        snap = Snapshot(ix, manifest)
+        snap.vocabulary()  # warm before it serves: ~1-2 s on a large index
+        return snap
+
+    def _load_first(self) -> Snapshot:
+        with self._lock:
+            if self._snapshot is not None:
+                return self._snapshot
+            try:
+                self._snapshot = self._open()
+            except Exception as exc:
+                self._checked = 0.0  # retry on the next request
+                raise IndexUnavailable(str(exc)) from exc
+            return self._snapshot
+
+    def _load_and_swap(self) -> None:
+        try:
+            fresh = self._open()
+        except Exception:
+            log.warning(
+                "cannot open the new index generation; still serving the old one", exc_info=True
+            )
+            return
+        finally:
+            with self._lock:
+                self._loading = False
+        with self._lock:
+            old, self._snapshot = self._snapshot, fresh
+        if old is not None:
+            old.retire()
+
+    def _start_loader(self) -> None:
+        with self._lock:
+            if self._loading:
+                return
+            self._loading = True
+        threading.Thread(target=self._load_and_swap, name="vnsearch-refresh", daemon=True).start()
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, acquired: call ``release()`` when done."""
@@ -160,10 +222,34 @@ class SearchService:
         finally:
             snap.release()
 
+    def stats(self) -> dict:
+        """Document count, date range, counts per site and category, generation."""
+        snap = self._current()
+        try:
+            live = np.flatnonzero(snap.live)
+            dated = live[snap.dated[live]]
+            days = snap.facet_values["day"]
+            day_codes = snap.facet_codes["day"][dated]
+            return {
+                "doc_count": snap.doc_count,
+                "generation": snap.generation,
+                "built_at": snap.manifest.built_at,
+                "updated_at": snap.manifest.updated_at,
+                "date_range": {
+                    "from": str(days[day_codes.min()]) if len(dated) else None,
+                    "to": str(days[day_codes.max()]) if len(dated) else None,
+                },
+                "undated": int(len(live) - len(dated)),
+                "sites": _facet_counts(snap, "site", live),
+                "categories": _facet_counts(snap, "category", live),
+            }
+        finally:
+            snap.release()
+
     # -- the query -----------------------------------------------------------------
 
     def _search(self, snap: Snapshot, req: SearchRequest, started: float) -> dict:
-        pq = parse(req.q)
+        pq = parse(req.q, max_syllables=self.max_query_syllables)
         plan = _plan(snap, pq)
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
