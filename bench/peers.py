@@ -1,0 +1,317 @@
+"""Search systems for side-by-side benchmarks, behind one small interface.
+
+Every system is used in-process and indexes the same articles:
+
+    system.build(articles)          # an iterable of indexer.sources.Article
+    system.search(q, k) -> [id]     # q is what a visitor types; best first
+    system.close()
+
+Peers are configured the way a team would set them up out of the box for
+Vietnamese text (accent folding switched on where the engine has it), not tuned:
+
+- ``Fts5Peer``: SQLite FTS5 from the standard library, ``unicode61
+  remove_diacritics 2`` (with the default ``1``, letters with two marks such as
+  ``ộ`` do not fold), bm25 ranking with equal column weights. FTS5 does not fold
+  ``đ`` to ``d``: an unaccented ``dien`` does not find ``điện``. That is left as
+  is, because that is what a peer gets.
+- ``WhooshPeer``: plain Whoosh, ``StandardAnalyzer() | CharsetFilter(accent_map)``
+  on title and body (no segmentation; ``accent_map`` does fold ``đ``; the
+  analyzer drops English stopwords and one-letter tokens), ``MultifieldParser``
+  over title+body with an AND group, BM25F.
+- ``TantivyPeer`` (only when ``import tantivy`` works; ``pip install tantivy``):
+  tantivy's ``default`` tokenizer (lowercase, no folding), or with ``fold=True``
+  a ``simple`` tokenizer + lowercase + ``ascii_fold``; an AND of the words over
+  title+body, BM25.
+- ``Vnsearch``: the engine under test through its public API
+  (``indexer.store.build`` + ``search_api.search.SearchService``).
+
+User text is escaped for each peer's query syntax: every whitespace-separated
+word becomes one quoted phrase (so ``TP.HCM`` or ``COVID-19`` stay together) and
+double quotes are dropped, so no query is a syntax error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from indexer.sources import Article
+
+try:  # optional peer
+    import tantivy
+except ImportError:  # pragma: no cover - depends on the environment
+    tantivy = None
+
+HAVE_TANTIVY = tantivy is not None
+
+
+def query_words(q: str) -> list[str]:
+    """The words of a typed query, without double quotes (the one character
+    every peer syntax gives meaning to inside a phrase)."""
+    return q.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
+
+
+class System:
+    """The common interface. ``name`` labels tables."""
+
+    name = "system"
+
+    def build(self, articles: Iterable[Article]) -> None:
+        raise NotImplementedError
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- SQLite FTS5 ----------------------------------------------------------------------
+
+
+class Fts5Peer(System):
+    name = "sqlite-fts5"
+
+    def __init__(
+        self, path: str | Path = ":memory:", tokenize: str = "unicode61 remove_diacritics 2"
+    ):
+        self.path = str(path)
+        self.tokenize = tokenize
+        self.db: sqlite3.Connection | None = None
+
+    def build(self, articles: Iterable[Article]) -> None:
+        self.close()
+        if self.path != ":memory:":
+            Path(self.path).unlink(missing_ok=True)
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        tokenize = "'" + self.tokenize.replace("'", "''") + "'"
+        self.db.execute(
+            f"CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize={tokenize})"
+        )
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO docs(id, title, body) VALUES (?, ?, ?)",
+                ((a.id, a.title or "", a.body or "") for a in articles),
+            )
+            self.db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+
+    @staticmethod
+    def to_match(q: str) -> str:
+        # Quoted strings joined by spaces: an implicit AND of phrases.
+        return " ".join('"' + w + '"' for w in query_words(q))
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        expr = self.to_match(q)
+        if not expr:
+            return []
+        rows = self.db.execute(
+            "SELECT id FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT ?", (expr, k)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+# -- plain Whoosh ---------------------------------------------------------------------
+
+
+class WhooshPeer(System):
+    name = "whoosh-plain"
+
+    def __init__(self, directory: str | Path | None = None, procs: int = 1, limitmb: int = 256):
+        self.directory = Path(directory) if directory else None
+        self._own_dir = directory is None
+        self.procs = procs
+        self.limitmb = limitmb
+        self.ix = None
+        self.searcher = None
+        self.parser = None
+
+    @staticmethod
+    def schema():
+        from whoosh import fields
+        from whoosh.analysis import CharsetFilter, StandardAnalyzer
+        from whoosh.support.charset import accent_map
+
+        analyzer = StandardAnalyzer() | CharsetFilter(accent_map)
+        return fields.Schema(
+            id=fields.ID(stored=True, unique=True),
+            title=fields.TEXT(analyzer=analyzer),
+            body=fields.TEXT(analyzer=analyzer),
+        )
+
+    def build(self, articles: Iterable[Article]) -> None:
+        from whoosh import index
+        from whoosh.qparser import AndGroup, MultifieldParser
+
+        self.close()
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix="whoosh-peer-"))
+        elif self.directory.exists():
+            shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        schema = self.schema()
+        self.ix = index.create_in(str(self.directory), schema)
+        if self.procs > 1:
+            writer = self.ix.writer(procs=self.procs, multisegment=True, limitmb=self.limitmb)
+        else:
+            writer = self.ix.writer(limitmb=self.limitmb)
+        for a in articles:
+            writer.add_document(id=a.id, title=a.title or "", body=a.body or "")
+        writer.commit()
+        self.searcher = self.ix.searcher()  # BM25F by default
+        self.parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
+
+    @staticmethod
+    def to_query(q: str) -> str:
+        return " ".join('"' + w + '"' for w in query_words(q))
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        text = self.to_query(q)
+        if not text:
+            return []
+        query = self.parser.parse(text)
+        return [hit["id"] for hit in self.searcher.search(query, limit=k)]
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
+        if self.ix is not None:
+            self.ix.close()
+            self.ix = None
+        if self._own_dir and self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+
+# -- tantivy (optional) ---------------------------------------------------------------
+
+
+class TantivyPeer(System):
+    def __init__(self, fold: bool = False, heap_mb: int = 256):
+        if tantivy is None:
+            raise RuntimeError("tantivy is not installed (pip install tantivy)")
+        self.fold = fold
+        self.name = "tantivy-fold" if fold else "tantivy"
+        self.heap_mb = heap_mb
+        self.index = None
+        self.searcher = None
+
+    def build(self, articles: Iterable[Article]) -> None:
+        tokenizer = "vnfold" if self.fold else "default"
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("id", stored=True, tokenizer_name="raw")
+        sb.add_text_field("title", tokenizer_name=tokenizer)
+        sb.add_text_field("body", tokenizer_name=tokenizer)
+        schema = sb.build()
+        self.index = tantivy.Index(schema)  # in RAM
+        if self.fold:
+            analyzer = (
+                tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+                .filter(tantivy.Filter.remove_long(40))
+                .filter(tantivy.Filter.lowercase())
+                .filter(tantivy.Filter.ascii_fold())
+                .build()
+            )
+            self.index.register_tokenizer("vnfold", analyzer)
+        writer = self.index.writer(heap_size=self.heap_mb * 1024 * 1024)
+        for a in articles:
+            writer.add_document(tantivy.Document(id=a.id, title=a.title or "", body=a.body or ""))
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    @staticmethod
+    def to_query(q: str) -> str:
+        return " ".join('"' + w.replace("\\", " ") + '"' for w in query_words(q))
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        text = self.to_query(q)
+        if not text:
+            return []
+        query = self.index.parse_query(text, ["title", "body"], conjunction_by_default=True)
+        result = self.searcher.search(query, k)
+        return [self.searcher.doc(addr)["id"][0] for _score, addr in result.hits]
+
+    def close(self) -> None:
+        self.searcher = None
+        self.index = None
+
+
+# -- vnsearch -------------------------------------------------------------------------
+
+
+class Vnsearch(System):
+    """The engine under test, through ``indexer.store.build`` and ``SearchService``.
+
+    ``home`` is an index home directory; ``build`` writes a new generation there.
+    ``open()`` searches an existing home without building. ``last`` holds the
+    last response (for ``did_you_mean``)."""
+
+    name = "vnsearch"
+
+    def __init__(
+        self,
+        home: str | Path,
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ):
+        self.home = Path(home)
+        self.workers = workers
+        self.progress = progress
+        self.service = None
+        self.last: dict = {}
+        self.report = None
+
+    def build(self, articles: Iterable[Article]) -> None:
+        from indexer.store import IndexHome, build
+
+        self.close()
+        self.report = build(
+            IndexHome(self.home), articles, workers=self.workers, progress=self.progress
+        )
+        self.open()
+
+    def open(self) -> None:
+        from search_api.search import SearchService
+
+        self.close()
+        self.service = SearchService(str(self.home))
+
+    def query(self, q: str, k: int = 10) -> dict:
+        from search_api.search import SearchRequest
+
+        self.last = {}
+        self.last = self.service.search(SearchRequest(q=q, per_page=k, facets=()))
+        return self.last
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        return [hit["id"] for hit in self.query(q, k)["hits"]]
+
+    def close(self) -> None:
+        if self.service is not None:
+            with contextlib.suppress(Exception):
+                self.service.close()
+            self.service = None
+
+
+def available_peers() -> list[str]:
+    names = ["sqlite-fts5", "whoosh-plain"]
+    if HAVE_TANTIVY:
+        names += ["tantivy", "tantivy-fold"]
+    return names
