@@ -76,6 +76,15 @@ def ids(svc: SearchService, q: str = "") -> set[str]:
     return {h["id"] for h in res["hits"]}
 
 
+def eventually(svc: SearchService, q: str, expected: set[str], timeout: float = 5.0) -> set[str]:
+    """What the service answers once it has caught up with the index (it may swap
+    snapshots in the background), or what it still answers at the timeout."""
+    deadline = time.monotonic() + timeout
+    while (got := ids(svc, q)) != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return got
+
+
 def cli(*args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", *args],
@@ -213,7 +222,8 @@ def test_sigkilled_build_leaves_live_generation_serving(tmp_path: Path, workers:
         report = build(home, [article(i, tag="sau") for i in range(5)], wait=0)
         assert home.current_name() == report.generation != live
         assert not any(p.name.endswith(".tmp") for p in home.path.iterdir())
-        assert ids(svc, "sau") == {f"a{i}" for i in range(5)}
+        expected = {f"a{i}" for i in range(5)}
+        assert eventually(svc, "sau", expected) == expected
     finally:
         svc.close()
         for pid in children:  # only if the test failed: do not leave orphans behind
@@ -241,7 +251,7 @@ def test_rollback_switches_back_and_next_build_drops_the_bad_one(tmp_path: Path)
         assert ids(svc) == {"a2"}
         assert home.rollback() == "g000001"
         assert home.current_name() == "g000001"
-        assert ids(svc) == {"a1"}
+        assert eventually(svc, "", {"a1"}) == {"a1"}
         with pytest.raises(StoreError, match="no previous generation"):
             home.rollback()
         build(home, [article(3)])
@@ -268,7 +278,7 @@ def test_update_adds_replaces_and_skips_unchanged(home: IndexHome, monkeypatch) 
         report = update(home, items)
         assert (report.read, report.added, report.replaced, report.unchanged) == (4, 1, 1, 2)
         assert sorted(calls) == ["a1", "a3"]  # unchanged ones never reach the writer
-        assert ids(svc, "sửa") == {"a1"}
+        assert eventually(svc, "sửa", {"a1"}) == {"a1"}
         assert ids(svc) == {"a0", "a1", "a2", "a3"}
         manifest = Manifest.read(home.current_dir())
         assert manifest.doc_count == 4
@@ -440,3 +450,35 @@ def test_writing_commands_accept_wait() -> None:
 def test_current_pointer_is_replaced_atomically(home: IndexHome) -> None:
     assert (home.path / CURRENT).read_text() == home.current_name() + "\n"
     assert not (home.path / (CURRENT + ".tmp")).exists()
+
+
+# -- readers follow the index without leaking ------------------------------------------
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_100_switches_do_not_leak_file_handles(tmp_path: Path) -> None:
+    home = IndexHome(tmp_path / "index")
+    build(home, [article(1, tag="một")])
+    first = home.current_name()
+    build(home, [article(2, tag="hai")])
+    second = home.current_name()
+    svc = SearchService(str(home.path), refresh_interval=0)
+    try:
+        assert ids(svc) == {"a2"}
+        before = _open_fds()
+        for n in range(100):
+            home.switch(first if n % 2 == 0 else second)
+            expected = {"a1"} if n % 2 == 0 else {"a2"}
+            assert eventually(svc, "", expected) == expected
+        # New commits in the live generation replace the snapshot as well.
+        for n in range(5):
+            update(home, [article(10 + n)])
+            expected = {"a2", *(f"a{10 + k}" for k in range(n + 1))}
+            assert eventually(svc, "", expected) == expected
+        assert _open_fds() <= before
+    finally:
+        svc.close()
+    assert _open_fds() < before
