@@ -84,6 +84,9 @@ class Snapshot:
         self.manifest = manifest
         self.generation = manifest.generation
         self.searcher = ix.searcher()
+        # Changes with every build (generation) and every update commit (Whoosh
+        # TOC generation): the key for HTTP ETags and result caches.
+        self.version = f"{manifest.generation}.{ix.latest_generation()}"
         self.reader = self.searcher.reader()
         self.schema = ix.schema
         self.leaves = list(self.reader.leaf_readers())
@@ -108,6 +111,7 @@ class Snapshot:
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
         self._vocab: dict[str, list[tuple[str, int]]] | None = None
+        self._memo: dict[str, object] = {}
         self._users = 0
         self._retired = False
         self._closed = False
@@ -230,6 +234,16 @@ class Snapshot:
                 forms.sort(key=lambda p: -p[1])
             self._vocab = vocab
         return self._vocab
+
+    def memo(self, name: str, factory):
+        """A per-snapshot cached value (built once, by the first caller): for
+        structures other modules derive from this generation."""
+        with self._lock:
+            if name in self._memo:
+                return self._memo[name]
+        value = factory(self)
+        with self._lock:
+            return self._memo.setdefault(name, value)
 
     # -- documents ----------------------------------------------------------------
 
