@@ -119,9 +119,18 @@ class Snapshot:
     # -- columns ---------------------------------------------------------------
 
     def _column(self, name: str) -> list:
-        if not self.reader.has_column(name):
-            return [None] * self.size
-        return list(self.reader.column_reader(name, translate=True))
+        """One value per docnum. Read segment by segment: a segment where no
+        document had the field has no column at all, and Whoosh's multi-reader
+        then silently returns fewer values than documents."""
+        values: list = []
+        for seg, _offset in self.leaves:
+            n = seg.doc_count_all()
+            if seg.has_column(name):
+                col = list(seg.column_reader(name, translate=True))
+                values.extend(col if len(col) == n else [None] * n)
+            else:
+                values.extend([None] * n)
+        return values
 
     def _numeric(self, name: str, dtype) -> np.ndarray:
         values = self._column(name)

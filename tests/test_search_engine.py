@@ -223,3 +223,26 @@ def test_sample_portal_page(tmp_path):
         assert "<mark>tuyên giáo</mark>" in res["hits"][0]["highlight"]["title"]
     finally:
         svc.close()
+
+
+def test_segment_without_dated_documents(tmp_path):
+    """A parallel build can put only undated documents in one segment, which then
+    has no date columns; every docnum must still get its own column values."""
+    undated = [
+        _a(f"u{i}", f"Hỏi đáp số {i}", "Người dân hỏi về thủ tục.", published=None)
+        for i in range(30)
+    ]
+    home = IndexHome(tmp_path / "index")
+    build(home, undated, workers=1)
+    from indexer.store import update  # a second segment, with dates
+
+    update(home, [_a("d1", "Tin mới về thủ tục", "Thủ tục hành chính được rút gọn.")])
+    svc = SearchService(str(home.path), background=False)
+    try:
+        res = svc.search(SearchRequest(q="thủ tục", facets=("year",)))
+        assert res["total_hits"] == 31
+        assert res["hits"][0]["id"] == "d1"
+        assert res["facets"]["year"] == {"2017": 1}
+        assert ids(svc, "", sort="newest")[0] == "d1"
+    finally:
+        svc.close()
