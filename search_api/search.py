@@ -28,9 +28,10 @@ from datetime import date, datetime
 
 import numpy as np
 
-from indexer.analysis import STOPWORDS, detone
+from indexer.analysis import STOPWORDS, detone, fold
 from indexer.schema import VN_TZ
 from indexer.store import IndexHome
+from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
 from search_api.highlight import highlight, snippet
 from search_api.query import ParsedQuery, Syllable, parse
 from search_api.snapshot import Snapshot
@@ -52,6 +53,15 @@ MAX_TONE_VARIANTS = 3
 W_PAIR = 0.8
 # Boost of the likely accented reading of an unaccented query.
 W_READING = 0.35
+# Did-you-mean / likely reading: candidates per syllable, and the score of a
+# pair of forms seen together in the index (a bonus, plus a log of the count).
+READING_CANDIDATES = 10
+LINK_SEEN, LINK_COUNT = 6.0, 1.5
+# Weight of the syllables an abbreviation expands to (or contracts to).
+W_ABBREVIATION = 0.8
+# Relaxed matching: when a query of 3+ words finds fewer than RELAX_BELOW
+# documents, documents with RELAX_FRACTION of its words (at least 2) also match.
+RELAX_MIN_CLAUSES, RELAX_BELOW, RELAX_FRACTION = 3, 3, 0.6
 # Vietnamese function words still match, but count less.
 W_STOP = 0.3
 
@@ -79,6 +89,7 @@ class _Plan:
     scores: np.ndarray
     highlight_folds: set[str] = field(default_factory=set)
     did_you_mean: str | None = None
+    relaxed: bool = False
 
 
 class IndexUnavailable(Exception):
@@ -103,8 +114,10 @@ class SearchService:
         refresh_interval: float = 1.0,
         max_query_syllables: int = 32,
         background: bool = True,
+        abbreviations: Abbreviations | None = None,
     ):
         self.home = IndexHome(index_dir)
+        self.abbreviations = abbreviations or load_abbreviations()
         self.refresh_interval = refresh_interval
         self.max_query_syllables = max_query_syllables
         self.background = background
@@ -250,7 +263,7 @@ class SearchService:
 
     def _search(self, snap: Snapshot, req: SearchRequest, started: float) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(snap, pq)
+        plan = _plan(snap, pq, self.abbreviations)
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
         total = len(matched)
@@ -279,6 +292,8 @@ class SearchService:
         }
         if plan.did_you_mean:
             out["did_you_mean"] = plan.did_you_mean
+        if plan.relaxed:
+            out["relaxed"] = True
         out["processing_time_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return out
 
@@ -290,50 +305,155 @@ def _empty_sort(req: SearchRequest) -> str:
 # -- matching and scoring -----------------------------------------------------------
 
 
-def _plan(snap: Snapshot, pq: ParsedQuery) -> _Plan:
+@dataclass(slots=True)
+class _Clause:
+    """One required unit of a query: a syllable, or a span of syllables that an
+    abbreviation can replace (``UBND`` <-> ``Ủy ban nhân dân``). Matched when any
+    alternative has all its syllables (in folded form, y/i spellings alike)."""
+
+    alternatives: list[list[Syllable]]
+    optional: bool = False
+
+
+def _with_telex(snap: Snapshot, pq: ParsedQuery) -> ParsedQuery:
+    """Replace unaccented words the index has never seen by their Telex decoding
+    when the index knows that (``tuyeen giaos`` -> ``tuyên giáo``)."""
+    vocab = snap.vocabulary()
+    changed = False
+    for group in pq.groups:
+        for i, syl in enumerate(group.syllables):
+            if syl.accented or syl.folded in vocab:
+                continue
+            decoded = telex_decode(syl.surface)
+            if decoded and fold(decoded) in vocab:
+                group.syllables[i] = Syllable(decoded, decoded, fold(decoded))
+                changed = True
+    if changed:
+        pq.normalized = " ".join(s.key for s in pq.syllables)
+    return pq
+
+
+def _clauses(pq: ParsedQuery, abbreviations: Abbreviations) -> list[_Clause]:
+    sylls = pq.syllables
+    quoted = {id(s) for g in pq.groups if g.quoted for s in g.syllables}
+    spans = sorted(
+        abbreviations.alternatives([s.folded for s in sylls]), key=lambda x: (x[0], x[0] - x[1])
+    )
+    content = [s for s in sylls if s.key not in STOPWORDS]
+    optional_stops = len(content) >= 2
+    phrase_members = {id(s) for g in pq.groups if g.quoted for s in g.syllables}
+    out: list[_Clause] = []
+    i = 0
+    while i < len(sylls):
+        # The longest dictionary form starting here, with all its other forms.
+        here = [sp for sp in spans if sp[0] == i]
+        end = max((sp[1] for sp in here), default=i)
+        if here and not any(id(s) in quoted for s in sylls[i:end]):
+            alts = [list(sylls[i:end])]
+            for _, e, rep in here:
+                if e == end and [s.folded for s in alts[-1]] != list(rep):
+                    alts.append([Syllable(r, r, r) for r in rep])
+            out.append(_Clause(alts))
+            i = end
+            continue
+        syl = sylls[i]
+        stop = syl.key in STOPWORDS and optional_stops and id(syl) not in phrase_members
+        out.append(_Clause([[syl]], optional=stop))
+        i += 1
+    return out
+
+
+def _syllable_mask(snap: Snapshot, syl: Syllable) -> np.ndarray:
+    mask = _folded_mask(snap, syl.folded)
+    variant = yi_variant(syl.folded)
+    if variant:
+        mask |= _folded_mask(snap, variant)
+    return mask
+
+
+def _clause_mask(snap: Snapshot, clause: _Clause) -> np.ndarray:
+    out = np.zeros(snap.size, dtype=bool)
+    for alt in clause.alternatives:
+        m = snap.live.copy()
+        for syl in alt:
+            m &= _syllable_mask(snap, syl)
+        out |= m
+    return out
+
+
+def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Plan:
     n = snap.size
     if pq.empty:
         mask = snap.live.copy()
         if pq.excluded:
             mask &= ~_any_form(snap, pq.excluded)
         return _Plan(mask, np.zeros(n, dtype=np.float32))
+    pq = _with_telex(snap, pq)
     scores = np.zeros(n, dtype=np.float32)
-    mask = snap.live.copy()
     accented = pq.accented
-    reading = None if accented else _likely_reading(snap, pq.syllables)
-    content = [s for s in pq.syllables if s.key not in STOPWORDS]
-    optional_stops = len(content) >= 2
-    for group in pq.groups:
-        sylls = group.syllables
-        for _i, syl in enumerate(sylls):
-            stop = syl.key in STOPWORDS
-            found = _folded_mask(snap, syl.folded)
-            if not (stop and optional_stops and not group.is_phrase):
-                mask &= found
-            weight = W_STOP if stop else 1.0
-            _score_syllable(snap, scores, syl, accented, weight)
-            if reading and not stop:
-                _add(snap, scores, reading.get(syl.folded), W_READING * weight, forms=("s",))
-        if group.is_phrase:
-            mask &= _phrase_mask(snap, sylls, mask)
     all_sylls = pq.syllables
-    for a, b in itertools.pairwise(all_sylls):
-        _score_pair(snap, scores, a, b, accented, reading)
+    reading = None if accented else _likely_reading(snap, all_sylls)
+    clauses = _clauses(pq, abbreviations)
+
+    # Matching: every clause (stopwords aside), every phrase, no excluded word.
+    required = [_clause_mask(snap, c) for c in clauses if not c.optional]
+    mask = snap.live.copy()
+    for m in required:
+        mask &= m
+    # Quoted phrases must occur as typed. A typed token such as TP.HCM is not
+    # checked as a phrase (its abbreviation may match instead); adjacency of its
+    # parts is rewarded by the pair terms.
+    phrases = snap.live.copy()
+    for group in pq.groups:
+        if group.quoted and group.is_phrase:
+            phrases &= _phrase_mask(snap, group.syllables, mask & phrases)
     if pq.excluded:
-        mask &= ~_any_form(snap, pq.excluded)
+        phrases &= ~_any_form(snap, pq.excluded)
+    strict = mask & phrases
+    relaxed = False
+    if len(required) >= RELAX_MIN_CLAUSES and int(strict.sum()) < RELAX_BELOW:
+        # A natural question rarely has every word in one document: accept most of them.
+        count = np.zeros(n, dtype=np.int16)
+        for m in required:
+            count += m
+        need = max(2, math.ceil(RELAX_FRACTION * len(required)))
+        loose = (count >= need) & phrases
+        if int(loose.sum()) > int(strict.sum()):
+            strict, relaxed = loose, True
+
+    # Ranking.
+    for i, syl in enumerate(all_sylls):
+        weight = W_STOP if syl.key in STOPWORDS else 1.0
+        _score_syllable(snap, scores, syl, accented, weight, reading[i] if reading else None)
+        variant = yi_variant(syl.folded)
+        if variant:
+            _add(snap, scores, variant, W_FOLD * weight, forms=("f",))
+    for j, (a, b) in enumerate(itertools.pairwise(all_sylls)):
+        pair_reading = (reading[j], reading[j + 1]) if reading else None
+        _score_pair(snap, scores, a, b, accented, pair_reading)
     folds = {s.folded for s in all_sylls}
+    for clause in clauses:
+        for alt in clause.alternatives[1:]:
+            for syl in alt:
+                _add(snap, scores, syl.folded, W_ABBREVIATION, forms=("f",))
+                folds.add(syl.folded)
+            for a, b in itertools.pairwise(alt):
+                _add(snap, scores, f"{a.folded}_{b.folded}", W_ABBREVIATION, forms=("v", "g"))
+    folds |= {v for v in map(yi_variant, list(folds)) if v}
     dym = None
-    if reading:
-        proposal = " ".join(reading.get(s.folded, s.key) for s in all_sylls)
-        if proposal != " ".join(s.key for s in all_sylls):
-            dym = proposal
-    return _Plan(mask, scores, folds, dym)
+    if reading and reading != [s.key for s in all_sylls]:
+        dym = " ".join(reading)
+    return _Plan(strict, scores, folds, dym, relaxed)
 
 
-def _bm25(snap: Snapshot, prefix: str, ids: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
-    idf = math.log(1.0 + (snap.doc_count - df + 0.5) / (df + 0.5))
+def _idf(snap: Snapshot, df: int) -> float:
+    return math.log(1.0 + (snap.doc_count - df + 0.5) / (df + 0.5))
+
+
+def _tf_part(snap: Snapshot, prefix: str, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    """BM25's saturating term-frequency factor, length-normalised per field."""
     norm = snap.bm25_norm(prefix, K1, B[prefix])[ids]
-    return (idf * (K1 + 1.0)) * tf / (tf + norm)
+    return (K1 + 1.0) * tf / (tf + norm)
 
 
 def _add(
@@ -343,32 +463,62 @@ def _add(
     weight: float,
     forms: Iterable[str],
 ) -> None:
+    """BM25 of ``term`` (with its own idf) in the given forms of title and body."""
     if not term:
         return
     for prefix in ("t", "b"):
         for form in forms:
             p = snap.postings(prefix + form, term)
             if p.df:
-                scores[p.ids] += (
-                    weight * FIELD_WEIGHT[prefix] * _bm25(snap, prefix, p.ids, p.tf, p.df)
-                )
+                w = weight * FIELD_WEIGHT[prefix] * _idf(snap, p.df)
+                scores[p.ids] += w * _tf_part(snap, prefix, p.ids, p.tf)
 
 
 def _score_syllable(
-    snap: Snapshot, scores: np.ndarray, syl: Syllable, accented: bool, weight: float
+    snap: Snapshot,
+    scores: np.ndarray,
+    syl: Syllable,
+    accented: bool,
+    weight: float,
+    reading: str | None,
 ) -> None:
-    if not accented:
-        _add(snap, scores, syl.folded, weight, forms=("f",))
-        return
-    _add(snap, scores, syl.key, weight * W_EXACT, forms=("s",))
-    base = detone(syl.key)
-    variants = [
-        v for v, _df in snap.vocabulary().get(syl.folded, ()) if v != syl.key and detone(v) == base
-    ]
-    # The most frequent few carry nearly all of the mass; each one costs a read.
-    for variant in variants[:MAX_TONE_VARIANTS]:
-        _add(snap, scores, variant, weight * W_TONE, forms=("s",))
-    _add(snap, scores, syl.folded, weight * W_FOLD, forms=("f",))
+    """Graded evidence for one query syllable. The exact key form scores with its
+    own idf; other tones and the folded form are evidence of the folded word only,
+    so they score with the folded idf (a rare wrong-tone form must not outweigh a
+    common right one)."""
+    if accented:
+        base = detone(syl.key)
+        variants = [
+            v
+            for v, _ in snap.vocabulary().get(syl.folded, ())
+            if v != syl.key and detone(v) == base
+        ][:MAX_TONE_VARIANTS]  # the most frequent few carry nearly all the mass
+        graded = [(v, W_TONE) for v in variants]
+    else:
+        graded = [(reading, W_READING)] if reading else []
+    for prefix in ("t", "b"):
+        fw = weight * FIELD_WEIGHT[prefix]
+        folded = snap.postings(prefix + "f", syl.folded)
+        if not folded.df:
+            continue
+        idf_fold = _idf(snap, folded.df)
+        if accented:
+            exact = snap.postings(prefix + "s", syl.key)
+            if exact.df:
+                scores[exact.ids] += (
+                    fw
+                    * W_EXACT
+                    * _idf(snap, exact.df)
+                    * _tf_part(snap, prefix, exact.ids, exact.tf)
+                )
+        fold_weight = W_FOLD if accented else 1.0
+        scores[folded.ids] += (
+            fw * fold_weight * idf_fold * _tf_part(snap, prefix, folded.ids, folded.tf)
+        )
+        for form, w in graded:
+            p = snap.postings(prefix + "s", form)
+            if p.df:
+                scores[p.ids] += fw * w * idf_fold * _tf_part(snap, prefix, p.ids, p.tf)
 
 
 def _score_pair(
@@ -377,19 +527,18 @@ def _score_pair(
     a: Syllable,
     b: Syllable,
     accented: bool,
-    reading: dict[str, str] | None,
+    reading: tuple[str, str] | None,
 ) -> None:
+    """Adjacent query syllables found as a pyvi word or a title bigram."""
     folded = f"{a.folded}_{b.folded}"
     if accented:
         keyed = f"{a.key}_{b.key}"
-        _add(snap, scores, keyed, W_PAIR, forms=("w",))
-        _add(snap, scores, keyed, W_PAIR, forms=("a",))
+        _add(snap, scores, keyed, W_PAIR, forms=("w", "a"))
         _add(snap, scores, folded, W_PAIR * W_FOLD * 2, forms=("v", "g"))
     else:
         _add(snap, scores, folded, W_PAIR, forms=("v", "g"))
-        if reading and a.folded in reading and b.folded in reading:
-            keyed = f"{reading[a.folded]}_{reading[b.folded]}"
-            _add(snap, scores, keyed, W_READING, forms=("w", "a"))
+        if reading:
+            _add(snap, scores, f"{reading[0]}_{reading[1]}", W_READING, forms=("w", "a"))
 
 
 def _folded_mask(snap: Snapshot, folded: str) -> np.ndarray:
@@ -438,38 +587,32 @@ def _phrase_mask(snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray) 
     return out
 
 
-def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> dict[str, str] | None:
-    """The most likely accented form of each unaccented query syllable, chosen
-    by a Viterbi pass over the index's own vocabulary: a syllable's document
-    frequency, and pairs that occur as a pyvi word or a title bigram."""
+def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
+    """The most likely accented form of each unaccented query syllable: a Viterbi
+    pass over the index's own vocabulary. Candidates are the most frequent key
+    forms with the same folding; a pair of adjacent forms that the index has seen
+    together (as a title bigram or a pyvi word) outweighs frequency alone, and
+    how often it was seen breaks ties."""
     vocab = snap.vocabulary()
-    cands = [[form for form, _ in vocab.get(s.folded, ())[:8]] for s in sylls]
+    cands = [vocab.get(s.folded, ())[:READING_CANDIDATES] for s in sylls]
     if not sylls or not all(cands):
         return None
-    dfs = {form: df for s in sylls for form, df in vocab.get(s.folded, ())[:8]}
-
-    def emit(form: str) -> float:
-        return math.log1p(dfs.get(form, 0))
 
     def link(a: str, b: str) -> float:
         pair = f"{a}_{b}"
-        return 2.0 * math.log1p(
-            snap.doc_frequency("bw", pair)
-            + snap.doc_frequency("tw", pair)
-            + snap.doc_frequency("ta", pair)
-        )
+        seen = snap.term_df("ta", pair) + snap.term_df("tw", pair) + snap.term_df("bw", pair)
+        return (LINK_SEEN + LINK_COUNT * math.log1p(seen)) if seen else 0.0
 
-    best = {c: (emit(c), [c]) for c in cands[0]}
+    best = {form: (math.log1p(df), [form]) for form, df in cands[0]}
     for column in cands[1:]:
         nxt = {}
-        for c in column:
+        for form, df in column:
             score, path = max(
-                ((s + link(p[-1], c), p) for s, p in best.values()), key=lambda x: x[0]
+                ((s + link(p[-1], form), p) for s, p in best.values()), key=lambda x: x[0]
             )
-            nxt[c] = (score + emit(c), [*path, c])
+            nxt[form] = (score + math.log1p(df), [*path, form])
         best = nxt
-    path = max(best.values(), key=lambda x: x[0])[1]
-    return {s.folded: form for s, form in zip(sylls, path, strict=True)}
+    return max(best.values(), key=lambda x: x[0])[1]
 
 
 # -- filters, order, facets ----------------------------------------------------------

@@ -1,0 +1,122 @@
+"""Relevance rules of issue 5, each on the shipped sample corpus (data/sample,
+whose traps are listed in its README) or on small articles written here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from indexer.schema import VN_TZ
+from indexer.sources import Article
+from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
+from search_api.search import SearchRequest, SearchService
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def svc(sample_index: Path) -> SearchService:
+    service = SearchService(str(sample_index), background=False)
+    yield service
+    service.close()
+
+
+def ids(svc: SearchService, q: str, **kw) -> list[str]:
+    return [h["id"] for h in svc.search(SearchRequest(q=q, per_page=50, **kw))["hits"]]
+
+
+def test_telex_decoding():
+    assert telex_decode("tuyeen") == "tuyên"
+    assert telex_decode("giaos") == "giáo"
+    assert telex_decode("ddaf") == "đà"
+    assert telex_decode("nawngx") == "nẵng"
+    assert telex_decode("nguwowif") == "người"
+    assert telex_decode("hoaf") == telex_decode("hofa") or telex_decode("hoaf") == "hoà"
+    for plain in ("xin", "tuoi", "quan", "dan", "123", "tuyên"):
+        assert telex_decode(plain) is None
+
+
+def test_yi_variants():
+    assert yi_variant("quy") == "qui" and yi_variant("qui") == "quy"
+    assert yi_variant("ky") == "ki" and yi_variant("ly") == "li" and yi_variant("my") == "mi"
+    for other in ("tuy", "tay", "tai", "huy", "y", "quyet"):
+        assert yi_variant(other) is None
+
+
+def test_abbreviation_dictionary_is_two_way_and_configurable(tmp_path):
+    ab = load_abbreviations()
+    assert (0, 1, ("uy", "ban", "nhan", "dan")) in ab.alternatives(["ubnd"])
+    assert (0, 4, ("ubnd",)) in ab.alternatives(["uy", "ban", "nhan", "dan"])
+    assert (1, 3, ("quan", "12")) in ab.alternatives(["ubnd", "q", "12"])
+    custom = tmp_path / "abbr.tsv"
+    custom.write_text("# test\nSGK\tSách giáo khoa\n", "utf-8")
+    mine = load_abbreviations(str(custom))
+    assert mine.alternatives(["sgk"]) == [(0, 1, ("sach", "giao", "khoa"))]
+    assert Abbreviations.parse("").alternatives(["ubnd"]) == []
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="data/sample is absent")
+class TestOnSampleCorpus:
+    def test_abbreviation_finds_full_form_and_back(self, svc):
+        short = set(ids(svc, "UBND Quận 5"))
+        long = set(ids(svc, "Ủy ban nhân dân Quận 5"))
+        # T6: UBND Quận 5 in q5-2017-010/-011/q5-2019-004, the full form in
+        # q5-2017-009/q5-2018-001/q5-2019-001; each query finds both spellings.
+        for doc in ("q5-2017-010", "q5-2017-009", "q5-2018-001"):
+            assert doc in short and doc in long
+
+    def test_tphcm_spellings(self, svc):
+        full = set(ids(svc, "Thành phố Hồ Chí Minh"))
+        assert {"q1-2017-002", "q5-2018-001"} <= set(ids(svc, "TP.HCM"))
+        assert {"q1-2017-002", "q5-2018-001"} <= full
+        assert set(ids(svc, "TPHCM")) & {d for d in full if d.startswith("tt-")}
+
+    def test_y_and_i_spellings_are_the_same_word(self, svc):
+        # T9: quý in q5-2017-006, quí in q5-2019-002; kỹ/kĩ thuật likewise.
+        for q in ("quý", "quí", "kỹ thuật", "kĩ thuật", "quy", "ki thuat"):
+            found = set(ids(svc, q))
+            assert {"q5-2017-006", "q5-2019-002"} <= found, q
+
+    def test_telex_query(self, svc):
+        assert ids(svc, "tuyeen giaos") == ids(svc, "tuyên giáo")
+        assert "q5-2018-002" in ids(svc, "tuyeen giaos")
+        assert "q5-2017-010" in ids(svc, "ddaf nawngx")
+
+    def test_stopwords_rank_less_but_stay_matchable(self, svc):
+        # "Ủy ban nhân dân" (a phrase of non-stopwords) and a stopword-heavy phrase.
+        assert ids(svc, '"Ủy ban nhân dân Quận 5"')
+        assert "q5-2017-009" in ids(svc, '"Ủy ban nhân dân"')
+
+    def test_relaxed_question(self, svc):
+        res = svc.search(
+            SearchRequest(q="thủ tục đăng ký khai sinh cần những giấy tờ gì ở đâu vậy")
+        )
+        assert res.get("relaxed") is True
+        assert res["hits"][0]["id"] == "faq-khai-sinh"
+        strict = svc.search(SearchRequest(q="đăng ký khai sinh"))
+        assert "relaxed" not in strict
+
+    def test_did_you_mean_from_the_index_vocabulary(self, svc):
+        assert svc.search(SearchRequest(q="tuyen giao"))["did_you_mean"] == "tuyên giáo"
+        res = svc.search(SearchRequest(q="uy ban nhan dan"))
+        assert res["did_you_mean"] in ("ủy ban nhân dân", "uỷ ban nhân dân")
+
+    def test_accented_ranks_exact_then_tone_then_folded(self, tmp_path):
+        from indexer.store import IndexHome, build
+
+        when = datetime(2020, 1, 1, tzinfo=VN_TZ)
+        docs = [
+            Article("exact", "Bản tin", "Người dân đến xem đàn gà.", published=when),
+            Article("tone", "Bản tin", "Người dân đến xem đàn gá.", published=when),
+            Article("folded", "Bản tin", "Người dân đến xem đan ga.", published=when),
+        ]
+        home = IndexHome(tmp_path / "ix")
+        build(home, docs, workers=1)
+        s = SearchService(str(home.path), background=False)
+        try:
+            assert ids(s, "đàn gà") == ["exact", "tone", "folded"]
+            assert set(ids(s, "dan ga")) == {"exact", "tone", "folded"}
+        finally:
+            s.close()
