@@ -112,6 +112,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._vocab: dict[str, list[tuple[str, int]]] | None = None
         self._memo: dict[str, object] = {}
+        self._df_cache: dict[tuple[str, str], int] = {}
         self._users = 0
         self._retired = False
         self._closed = False
@@ -197,6 +198,18 @@ class Snapshot:
 
     def doc_frequency(self, field: str, term: str) -> int:
         return self.postings(field, term).df
+
+    def term_df(self, field: str, term: str) -> int:
+        """Document frequency from the lexicon, without reading postings (counts
+        deleted documents too: good enough for statistics)."""
+        k = (field, term)
+        df = self._df_cache.get(k)
+        if df is None:
+            df = self.reader.doc_frequency(field, term) if field in self.schema else 0
+            if len(self._df_cache) > 200_000:
+                self._df_cache.clear()
+            self._df_cache[k] = df
+        return df
 
     def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``term`` in each of ``docnums`` (sorted global docnums)."""
