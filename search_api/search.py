@@ -22,6 +22,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -115,6 +116,7 @@ class SearchService:
         max_query_syllables: int = 32,
         background: bool = True,
         abbreviations: Abbreviations | None = None,
+        result_cache_size: int = 4096,
     ):
         self.home = IndexHome(index_dir)
         self.abbreviations = abbreviations or load_abbreviations()
@@ -125,6 +127,8 @@ class SearchService:
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._loading = False
+        self.result_cache_size = result_cache_size
+        self._results: OrderedDict[tuple[str, SearchRequest], dict] = OrderedDict()
 
     # -- snapshot lifecycle ------------------------------------------------------
 
@@ -209,10 +213,26 @@ class SearchService:
     # -- public operations -------------------------------------------------------
 
     def search(self, req: SearchRequest) -> dict:
+        """Run ``req`` on the live generation. Answers are cached per index version
+        (a new build or commit changes the key), so repeated queries cost a dict
+        lookup; the cache is bounded and holds only small response dicts."""
         started = time.perf_counter()
         snap = self._current()
         try:
-            return self._search(snap, req, started)
+            ck = (snap.version, req)
+            with self._lock:
+                cached = self._results.get(ck)
+                if cached is not None:
+                    self._results.move_to_end(ck)
+            if cached is None:
+                cached = self._search(snap, req)
+                with self._lock:
+                    self._results[ck] = cached
+                    while len(self._results) > self.result_cache_size:
+                        self._results.popitem(last=False)
+            out = dict(cached)
+            out["processing_time_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return out
         finally:
             snap.release()
 
@@ -261,7 +281,7 @@ class SearchService:
 
     # -- the query -----------------------------------------------------------------
 
-    def _search(self, snap: Snapshot, req: SearchRequest, started: float) -> dict:
+    def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
         plan = _plan(snap, pq, self.abbreviations)
         mask = plan.mask & _filters(snap, req)
@@ -294,7 +314,6 @@ class SearchService:
             out["did_you_mean"] = plan.did_you_mean
         if plan.relaxed:
             out["relaxed"] = True
-        out["processing_time_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return out
 
 
