@@ -41,7 +41,7 @@ log = logging.getLogger("vnsearch.search")
 
 FACETS = ("year", "month", "day", "category", "site")
 DEFAULT_FACETS = ("year", "month", "category")
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "popular")
 
 # BM25 parameters, per field. Titles are short and nearly equal in length.
 K1 = 1.2
@@ -687,6 +687,9 @@ def _order(snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sort: str):
         elif sort == "newest":
             primary = newest
             keys = (matched, primary)
+        elif sort == "popular":  # views, then recency
+            primary = -snap.views[matched]
+            keys = (matched, newest, primary)
         else:  # oldest
             primary = np.where(dated, ts, _LAST)
             keys = (matched, primary)

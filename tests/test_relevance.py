@@ -120,3 +120,19 @@ class TestOnSampleCorpus:
             assert set(ids(s, "dan ga")) == {"exact", "tone", "folded"}
         finally:
             s.close()
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="data/sample is absent")
+def test_sort_popular_is_views_then_recency(svc):
+    import json
+
+    views = {}
+    for line in (SAMPLE / "articles.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        views[row["id"]] = row.get("views") or 0
+    res = svc.search(
+        SearchRequest(q="", sort="popular", per_page=50, sites=("quan5", "quan1", "tintuc"))
+    )
+    got = [views.get(h["id"], 0) for h in res["hits"]]
+    assert got == sorted(got, reverse=True)
+    assert res["hits"][0]["id"] == max(views, key=views.get)
