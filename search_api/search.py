@@ -32,6 +32,7 @@ import numpy as np
 from indexer.analysis import STOPWORDS, detone, fold
 from indexer.schema import VN_TZ
 from indexer.store import IndexHome
+from search_api import browse
 from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
 from search_api.highlight import highlight, snippet
 from search_api.query import ParsedQuery, Syllable, parse
@@ -280,6 +281,46 @@ class SearchService:
             snap.release()
 
     # -- the query -----------------------------------------------------------------
+
+    def calendar(self, req: SearchRequest, year: int, month: int) -> dict:
+        """Articles per day of one month and per month of its year, for a "Xem theo
+        ngày" date picker; ``req`` carries the same q/category/site filters as a
+        search (its own date filters are ignored). A day is then listed by a
+        search with from=to=that day."""
+        snap = self._current()
+        try:
+            undated = SearchRequest(q=req.q, categories=req.categories, sites=req.sites)
+            matched = self._matched(snap, undated)
+            months = _facet_counts(snap, "month", matched)
+            days = _facet_counts(snap, "day", matched)
+            prefix_y, prefix_m = f"{year:04d}-", f"{year:04d}-{month:02d}-"
+            return {
+                "year": year,
+                "month": month,
+                "days": {d: c for d, c in sorted(days.items()) if d.startswith(prefix_m)},
+                "months": {m: c for m, c in sorted(months.items()) if m.startswith(prefix_y)},
+            }
+        finally:
+            snap.release()
+
+    def neighbors(self, doc_id: str, n: int) -> dict | None:
+        snap = self._current()
+        try:
+            return browse.neighbors(snap, doc_id, n)
+        finally:
+            snap.release()
+
+    def related(self, doc_id: str, n: int) -> dict | None:
+        snap = self._current()
+        try:
+            return browse.related(snap, doc_id, n)
+        finally:
+            snap.release()
+
+    def _matched(self, snap: Snapshot, req: SearchRequest) -> np.ndarray:
+        pq = parse(req.q, max_syllables=self.max_query_syllables)
+        plan = _plan(snap, pq, self.abbreviations)
+        return np.flatnonzero(plan.mask & _filters(snap, req))
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
