@@ -1,4 +1,5 @@
-"""The Falcon application: routes, media, CORS, security headers, errors.
+"""The Falcon application: routes, media, CORS, security headers, errors,
+caching, gzip, access logs, metrics, the demo page and the search box files.
 
 ``create_app(config)`` only wires things together; the search work happens in
 :class:`~search_api.search.SearchService` (passed in, or made from the config).
@@ -6,14 +7,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import falcon
 import falcon.media
 import orjson
 
-from search_api import errors
-from search_api.config import Config
-from search_api.resources import DocumentResource, HealthResource, ReadyResource, SearchResource
+from search_api import errors, openapi
+from search_api.config import Config, multiprocess_metrics_dir
+from search_api.metrics import Metrics
+from search_api.middleware import AccessLog, Gzip, StaticCaching
+from search_api.resources import (
+    DemoPage,
+    DocumentResource,
+    HealthResource,
+    OpenAPIResource,
+    ReadyResource,
+    SearchResource,
+    StatsResource,
+    SuggestResource,
+)
 from search_api.search import SearchService
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class SecurityHeaders:
@@ -32,8 +48,15 @@ class SecurityHeaders:
             resp.append_header("Vary", "Origin")
 
 
-def create_app(config: Config, *, service: SearchService | None = None) -> falcon.App:
-    """The WSGI app for ``config``; ``service`` defaults to one on ``config.index_dir``."""
+def create_app(
+    config: Config,
+    *,
+    service: SearchService | None = None,
+    metrics_dir: str | None = None,
+) -> falcon.App:
+    """The WSGI app for ``config``; ``service`` defaults to one on ``config.index_dir``.
+    ``metrics_dir`` is prometheus_client's multiprocess directory (default: from
+    ``PROMETHEUS_MULTIPROC_DIR``, which the gunicorn config sets; none in tests)."""
     if service is None:
         service = SearchService(
             config.index_dir,
@@ -41,11 +64,17 @@ def create_app(config: Config, *, service: SearchService | None = None) -> falco
             max_query_syllables=config.max_query_words,
         )
 
+    if metrics_dir is None:
+        metrics_dir = multiprocess_metrics_dir()
+    metrics = Metrics(service, metrics_dir)
+
     cors = config.cors_origins
-    middleware: list[object] = []
+    # process_response runs in reverse order: gzip last, the access log before it.
+    middleware: list[object] = [Gzip(), AccessLog(log_ips=config.log_ips), metrics]
     if cors:
         middleware.append(falcon.CORSMiddleware(allow_origins="*" if cors == ("*",) else cors))
     middleware.append(SecurityHeaders(vary_origin=bool(cors) and cors != ("*",)))
+    middleware.append(StaticCaching(config.cache_max_age))
 
     app = falcon.App(middleware=middleware)
     # HTML forms send empty fields (?from=&category=): treat them as absent.
@@ -60,7 +89,13 @@ def create_app(config: Config, *, service: SearchService | None = None) -> falco
     errors.install(app)
 
     app.add_route("/v1/search", SearchResource(service, config))
-    app.add_route("/v1/documents/{doc_id}", DocumentResource(service))
+    app.add_route("/v1/suggest", SuggestResource(service, config))
+    app.add_route("/v1/documents/{doc_id}", DocumentResource(service, config))
+    app.add_route("/v1/stats", StatsResource(service, config))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
+    app.add_route("/metrics", metrics)
+    app.add_route("/openapi.json", OpenAPIResource(openapi.build(config)))
+    app.add_route("/", DemoPage(STATIC_DIR / "index.html"))
+    app.add_static_route("/static", str(STATIC_DIR))
     return app

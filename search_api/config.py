@@ -41,6 +41,11 @@ class Config:
     # Seconds between checks for a new index generation or commit.
     refresh_interval: float = 1.0
     log_level: str = "info"
+    # Seconds browsers and proxies may reuse a search/suggest/document/stats
+    # answer (Cache-Control max-age); ETags change with every index change.
+    cache_max_age: int = 60
+    # Put the visitor's IP address in the access log (off: privacy by default).
+    log_ips: bool = False
     # Serving (read by the gunicorn config and server.run()).
     bind: str = "127.0.0.1:8000"
     workers: int = 2
@@ -71,6 +76,13 @@ class Config:
             )
 
 
+def multiprocess_metrics_dir(environ: Mapping[str, str] = os.environ) -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR``: where prometheus_client keeps the metrics of
+    several worker processes (set by the gunicorn config; see search_api.metrics).
+    Not a ``VNSEARCH_*`` setting because prometheus_client reads it itself."""
+    return environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
 def env_name(field_name: str) -> str:
     """The environment variable of a :class:`Config` field."""
     return "VNSEARCH_" + field_name.upper()
@@ -96,6 +108,17 @@ def _origins(var: str, raw: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _bool(var: str, raw: str) -> bool:
+    low = raw.lower()
+    if low not in _TRUE + _FALSE:
+        raise ConfigError(var, f"{var} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+    return low in _TRUE
+
+
 def _text(var: str, raw: str) -> str:
     return raw
 
@@ -114,6 +137,8 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "max_filter_values": _int,
     "refresh_interval": _float,
     "log_level": _lower,
+    "cache_max_age": _int,
+    "log_ips": _bool,
     "bind": _text,
     "workers": _int,
     "threads": _int,
@@ -161,6 +186,11 @@ def _check_origins(var: str, value: Any) -> None:
             )
 
 
+def _check_bool(var: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(var, f"{var} must be true or false, got {value!r}")
+
+
 def _check_level(var: str, value: Any) -> None:
     if value not in LOG_LEVELS:
         raise ConfigError(var, f"{var} must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
@@ -188,6 +218,8 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "max_filter_values": _at_least(1, 1_000),
     "refresh_interval": _check_seconds,
     "log_level": _check_level,
+    "cache_max_age": _at_least(0, 31_536_000),
+    "log_ips": _check_bool,
     "bind": _check_bind,
     "workers": _at_least(1, 256),
     "threads": _at_least(1, 1_000),

@@ -14,10 +14,23 @@ throughput.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
-from search_api.config import Config
+from search_api.config import Config, multiprocess_metrics_dir
 
 _config = Config.from_env()
+
+# Prometheus metrics of all workers together (search_api/metrics.py): each
+# worker writes its counters to files in this directory, and a scrape of any
+# worker adds them up. It must be set before a worker imports prometheus_client,
+# hence here, in the master. Our own temporary directory is removed on exit.
+_metrics_dir = multiprocess_metrics_dir()
+_own_metrics_dir = _metrics_dir is None
+if _metrics_dir is None:
+    _metrics_dir = tempfile.mkdtemp(prefix="vnsearch-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 wsgi_app = "search_api.wsgi:app"
 bind = [_config.bind]
@@ -43,3 +56,21 @@ proc_name = "vnsearch"
 # Worker heartbeats in RAM rather than on a possibly slow disk (containers).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def on_starting(server) -> None:
+    """Counts start from zero: files of an earlier run in a given directory go."""
+    for stale in Path(_metrics_dir).glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    """A worker is gone: prometheus_client drops its live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(server) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -4,15 +4,25 @@ Parameters are read with Falcon's helpers, so a malformed value becomes a 400
 ``invalid_param`` naming the parameter (see :mod:`search_api.errors`). Blank
 values (``?from=&category=``, as HTML forms send them) count as absent, except
 ``facets=`` which asks for no facets.
+
+Answers that depend only on the request and the index (search, suggest,
+documents, stats) carry a weak ``ETag`` made from the snapshot version and the
+parsed request, and ``Cache-Control: public, max-age=N``; a matching
+``If-None-Match`` gets a 304 without running the query. The version is read
+*before* the query runs: if a new generation is swapped in between, the answer
+is newer than its tag, which costs one extra 200 later, never a stale 304.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import falcon
 import falcon.uri
 
+from search_api import suggest as suggestions
 from search_api.config import Config
 from search_api.errors import APIError, param_error
 from search_api.search import DEFAULT_FACETS, FACETS, SORTS, SearchRequest, SearchService
@@ -38,31 +48,79 @@ def _month(value: str) -> str:
     return value
 
 
+class Validators:
+    """``ETag`` and ``Cache-Control`` for answers that change only with the index."""
+
+    def __init__(self, max_age: int):
+        self.cache_control = f"public, max-age={max_age}" if max_age else "no-cache"
+
+    def not_modified(
+        self, req: falcon.Request, resp: falcon.Response, version: str, key: object
+    ) -> bool:
+        """Set the validators of the answer to ``key`` on index ``version``; True
+        (and a 304 status) when the client already has it."""
+        digest = hashlib.blake2b(
+            f"{version}\0{key!r}".encode("utf-8", "surrogatepass"), digest_size=12
+        ).hexdigest()
+        # Weak: the gzip middleware may change the bytes, never the meaning.
+        resp.set_header("ETag", f'W/"{digest}"')
+        resp.set_header("Cache-Control", self.cache_control)
+        tags = req.if_none_match or ()
+        if any(t == "*" or str(t) == digest for t in tags):
+            resp.status = falcon.HTTP_304
+            return True
+        return False
+
+
+def index_version(service: SearchService) -> str:
+    """The version of the snapshot the service would answer from now."""
+    snap = service.snapshot()
+    try:
+        return snap.version
+    finally:
+        snap.release()
+
+
+def single_params(req: falcon.Request, names: tuple[str, ...]) -> None:
+    """400 when one of ``names`` is repeated: one value, not a guess."""
+    for name in names:
+        if isinstance(req.params.get(name), list):
+            raise param_error(name, f'The "{name}" parameter may be given only once.')
+
+
+def query_text(req: falcon.Request, config: Config) -> str:
+    """``q`` within the configured length limits (400 ``query_too_long`` if not)."""
+    q = req.get_param("q", default="")
+    if len(q) > config.max_query_chars:
+        raise param_error(
+            "q", f"The query is longer than {config.max_query_chars} characters.", "query_too_long"
+        )
+    if len(q.split()) > config.max_query_words:
+        raise param_error(
+            "q", f"The query has more than {config.max_query_words} words.", "query_too_long"
+        )
+    return q
+
+
 class SearchResource:
     """``GET /v1/search``"""
 
     def __init__(self, service: SearchService, config: Config):
         self.service = service
         self.config = config
+        self.validators = Validators(config.cache_max_age)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self.service.search(self.parse(req))
+        parsed = self.parse(req)
+        if self.validators.not_modified(req, resp, index_version(self.service), parsed):
+            return
+        resp.media = self.service.search(parsed)
+        req.context.hits = resp.media["total_hits"]
 
     def parse(self, req: falcon.Request) -> SearchRequest:
         cfg = self.config
-        for name in _SINGLE:
-            if isinstance(req.params.get(name), list):
-                raise param_error(name, f'The "{name}" parameter may be given only once.')
-
-        q = req.get_param("q", default="")
-        if len(q) > cfg.max_query_chars:
-            raise param_error(
-                "q", f"The query is longer than {cfg.max_query_chars} characters.", "query_too_long"
-            )
-        if len(q.split()) > cfg.max_query_words:
-            raise param_error(
-                "q", f"The query has more than {cfg.max_query_words} words.", "query_too_long"
-            )
+        single_params(req, _SINGLE)
+        q = query_text(req, cfg)
 
         page = req.get_param_as_int("page", min_value=1, default=1)
         per_page = req.get_param_as_int(
@@ -127,17 +185,93 @@ class SearchResource:
         return tuple(dict.fromkeys(names))
 
 
+class SuggestResource:
+    """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
+
+    def __init__(self, service: SearchService, config: Config):
+        self.service = service
+        self.config = config
+        self.validators = Validators(config.cache_max_age)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        single_params(req, ("q", "limit"))
+        q = query_text(req, self.config)
+        limit = req.get_param_as_int(
+            "limit",
+            min_value=1,
+            max_value=suggestions.MAX_LIMIT,
+            default=suggestions.DEFAULT_LIMIT,
+        )
+        # One snapshot for the tag and the answer: they always agree.
+        snap = self.service.snapshot()
+        try:
+            if self.validators.not_modified(req, resp, snap.version, ("suggest", q, limit)):
+                return
+            resp.media = suggestions.suggest(snap, q, limit, self.config.max_query_words)
+        finally:
+            snap.release()
+        req.context.hits = len(resp.media["suggestions"])
+
+
 class DocumentResource:
     """``GET /v1/documents/{doc_id}``: the stored fields of one document."""
 
-    def __init__(self, service: SearchService):
+    def __init__(self, service: SearchService, config: Config):
         self.service = service
+        self.validators = Validators(config.cache_max_age)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
+        version = index_version(self.service)
         doc = self.service.document(doc_id)
         if doc is None:
             raise APIError(falcon.HTTP_404, "not_found", "There is no document with this id.")
+        if self.validators.not_modified(req, resp, version, ("document", doc_id)):
+            return
         resp.media = doc
+
+
+class StatsResource:
+    """``GET /v1/stats``: size, date range, sites and categories of the live index."""
+
+    def __init__(self, service: SearchService, config: Config):
+        self.service = service
+        self.validators = Validators(config.cache_max_age)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self.validators.not_modified(req, resp, index_version(self.service), "stats"):
+            return
+        resp.media = self.service.stats()
+
+
+class OpenAPIResource:
+    """``GET /openapi.json``: the API description (see :mod:`search_api.openapi`)."""
+
+    def __init__(self, document: dict):
+        self.document = document
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self.document
+        resp.set_header("Cache-Control", "public, max-age=300")
+
+
+# Scripts, styles and API calls only from this origin; nothing inline, no frames.
+DEMO_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class DemoPage:
+    """``GET /``: the demo page with the embeddable search box."""
+
+    def __init__(self, path: Path):
+        self.html = path.read_bytes()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.data = self.html
+        resp.content_type = "text/html; charset=utf-8"
+        resp.set_header("Content-Security-Policy", DEMO_CSP)
+        resp.set_header("Cache-Control", "no-cache")
 
 
 class HealthResource:

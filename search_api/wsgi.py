@@ -1,6 +1,8 @@
 """What gunicorn loads: ``search_api.wsgi:app``, configured from the environment.
 
-Logging goes to stderr at ``VNSEARCH_LOG_LEVEL`` (gunicorn captures it).
+Logging goes to stderr at ``VNSEARCH_LOG_LEVEL`` (gunicorn captures it). The
+access log (``vnsearch.access``, at info) is one bare JSON object per line, so
+log shippers can parse it without a pattern.
 """
 
 from __future__ import annotations
@@ -15,4 +17,10 @@ logging.basicConfig(
     level=config.log_level.upper(),
     format="%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s",
 )
+_access = logging.getLogger("vnsearch.access")
+if not _access.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(message)s"))
+    _access.addHandler(_handler)
+    _access.propagate = False
 app = create_app(config)

@@ -417,7 +417,7 @@ def test_unknown_document_is_404(client, doc_id):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/v1", "/v1/search/", "/v2/search", "/v1/documents", "/admin"]
+    "path", ["/v1", "/v1/search/", "/v2/search", "/v1/documents", "/admin", "/static/nope.js"]
 )
 def test_unknown_routes_are_404_problems(client, path):
     assert_problem(client.simulate_get(path), 404, "not_found")
@@ -441,7 +441,17 @@ def test_wrong_methods_are_405_problems(client, method, path):
 # -- unexpected errors ------------------------------------------------------------------------
 
 
+class _Snapshot:
+    version = "v1"
+
+    def release(self):
+        pass
+
+
 class _Broken:
+    def snapshot(self):
+        return _Snapshot()
+
     def search(self, req):
         raise RuntimeError("secret internals /srv/index at 0xdeadbeef")
 
@@ -480,7 +490,8 @@ def test_security_headers_on_every_kind_of_response(client, missing_index_client
         missing_index_client.simulate_get("/readyz"),
     ):
         assert_security_headers(resp)
-    assert "Cache-Control" not in client.simulate_get("/v1/search").headers
+    # Answers are cacheable for VNSEARCH_CACHE_MAX_AGE seconds (see test_portal_api.py).
+    assert client.simulate_get("/v1/search").headers["Cache-Control"] == "public, max-age=60"
 
 
 def test_no_cors_headers_by_default(client):

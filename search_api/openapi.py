@@ -1,0 +1,536 @@
+"""The OpenAPI 3.1 description of the API (``GET /openapi.json``).
+
+Built from the config, so every documented limit is the one in force
+(``VNSEARCH_MAX_PER_PAGE`` and friends), and from the constants the code uses
+(sorts, facets, suggest limits, problem codes). ``tests/test_openapi.py``
+validates real responses of every endpoint against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search_api import suggest
+from search_api.config import Config
+from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
+from search_api.resources import DEFAULT_PER_PAGE
+from search_api.search import DEFAULT_FACETS, FACETS, SORTS
+
+VERSION = "1.0.0"
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_HIGHLIGHT_NOTE = (
+    "HTML: the text is escaped and the only tags are <mark> and </mark>, so it may be "
+    "inserted as HTML. Every other string is plain text and must be inserted as text."
+)
+_PUBLISHED = {
+    "type": ["string", "null"],
+    "description": "ISO 8601 in Vietnam time (2017-03-07T07:25:00+07:00), a plain date "
+    "(2018-05-02) when the source has no time, or null when undated.",
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _problem(description: str, codes: list[str], headers: dict | None = None) -> dict:
+    schema = {"allOf": [_ref("Problem"), {"properties": {"code": {"enum": codes}}}]}
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": schema}},
+    }
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _param(name: str, schema: dict, description: str, **extra: Any) -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description, **extra}
+
+
+def build(config: Config) -> dict:
+    """The OpenAPI document for an app built with ``config``."""
+    c = config
+    per_page_default = min(DEFAULT_PER_PAGE, c.max_per_page)
+    cached = {
+        "ETag": {
+            "description": "Weak validator from the index version and the parsed request; "
+            "send it back in If-None-Match to get a 304 while nothing changed.",
+            "schema": {"type": "string"},
+            "required": True,
+        },
+        "Cache-Control": {
+            "description": f"public, max-age={c.cache_max_age} (VNSEARCH_CACHE_MAX_AGE; "
+            "no-cache when 0).",
+            "schema": {"type": "string"},
+            "required": True,
+        },
+    }
+    not_modified = {
+        "description": "Not modified: the If-None-Match tag is still current. No body.",
+        "headers": cached,
+    }
+    retry = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "string", "example": str(RETRY_AFTER)},
+            "required": True,
+        }
+    }
+    unavailable = _problem(
+        "The index is missing or cannot be opened yet.", ["index_unavailable"], retry
+    )
+    internal = _problem(
+        "An unexpected error; the details are only in the server log.", ["internal_error"]
+    )
+    q_limits = (
+        f"At most {c.max_query_chars} characters (VNSEARCH_MAX_QUERY_CHARS) and "
+        f"{c.max_query_words} words (VNSEARCH_MAX_QUERY_WORDS), else 400 query_too_long."
+    )
+    many = (
+        f"Repeat for several values (OR); at most {c.max_filter_values} "
+        "(VNSEARCH_MAX_FILTER_VALUES), else 400 too_many_values."
+    )
+
+    search_params = [
+        _param(
+            "q",
+            {"type": "string", "maxLength": c.max_query_chars, "default": ""},
+            'What the visitor typed. Diacritics are optional; "quoted phrase", -excluded. '
+            "Empty: every document, newest first. " + q_limits,
+        ),
+        _param(
+            "page",
+            {"type": "integer", "minimum": 1, "default": 1},
+            f"Page number. page × per_page must not exceed {c.max_page_depth} "
+            "(VNSEARCH_MAX_PAGE_DEPTH), else 400 page_too_deep.",
+        ),
+        _param(
+            "per_page",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": c.max_per_page,
+                "default": per_page_default,
+            },
+            f"Hits per page, 1 to {c.max_per_page} (VNSEARCH_MAX_PER_PAGE).",
+        ),
+        _param(
+            "sort",
+            {"type": "string", "enum": list(SORTS), "default": "relevance"},
+            "relevance (newest first when q is empty), newest or oldest. Undated documents "
+            "come last.",
+        ),
+        _param(
+            "from",
+            {"type": "string", "format": "date"},
+            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded.",
+        ),
+        _param(
+            "to",
+            {"type": "string", "format": "date"},
+            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from.",
+        ),
+        _param(
+            "category",
+            {"type": "array", "items": {"type": "string"}, "maxItems": c.max_filter_values},
+            "Only these categories (exact values as in the category facet). " + many,
+            style="form",
+            explode=True,
+        ),
+        _param(
+            "site",
+            {"type": "array", "items": {"type": "string"}, "maxItems": c.max_filter_values},
+            "Only these sites. " + many,
+            style="form",
+            explode=True,
+        ),
+        _param(
+            "year",
+            {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[0-9]{4}$"},
+                "maxItems": c.max_filter_values,
+            },
+            "Only these years (YYYY). " + many,
+            style="form",
+            explode=True,
+        ),
+        _param(
+            "month",
+            {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                "maxItems": c.max_filter_values,
+            },
+            "Only these months (YYYY-MM). " + many,
+            style="form",
+            explode=True,
+        ),
+        _param(
+            "facets",
+            {"type": "array", "items": {"type": "string", "enum": list(FACETS)}},
+            f"Facets to count, comma-separated; default {','.join(DEFAULT_FACETS)}; "
+            "empty (facets=) for none.",
+            style="form",
+            explode=False,
+        ),
+    ]
+
+    schemas: dict[str, Any] = {
+        "Problem": {
+            "type": "object",
+            "description": "An error (RFC 9457 problem details). Branch on code, never on text.",
+            "required": ["type", "title", "status", "detail", "code"],
+            "properties": {
+                "type": {"type": "string", "description": f"{TYPE_PREFIX}<code>"},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string", "description": "For people; never echoes input."},
+                "code": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                    "description": "Stable snake_case code: " + ", ".join(TITLES) + ".",
+                },
+                "param": {"type": "string", "description": "The parameter at fault (400)."},
+            },
+            "additionalProperties": False,
+        },
+        "Hit": {
+            "type": "object",
+            "required": [
+                "id",
+                "url",
+                "title",
+                "published",
+                "category",
+                "site",
+                "score",
+                "highlight",
+            ],
+            "properties": {
+                "id": {"type": "string"},
+                "url": _NULLABLE_STR,
+                "title": {"type": "string", "description": "Plain text."},
+                "published": _PUBLISHED,
+                "category": _NULLABLE_STR,
+                "site": _NULLABLE_STR,
+                "score": {"type": "number", "description": "Relevance; 0 when q is empty."},
+                "highlight": {
+                    "type": "object",
+                    "required": ["title", "snippet"],
+                    "properties": {
+                        "title": {"type": "string", "description": _HIGHLIGHT_NOTE},
+                        "snippet": {
+                            "type": "string",
+                            "description": "About 30 words of the body around the best "
+                            "match. " + _HIGHLIGHT_NOTE,
+                        },
+                    },
+                },
+            },
+        },
+        "Counts": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 0},
+            "description": "Value → number of documents (dates newest first, others by count).",
+        },
+        "SearchResponse": {
+            "type": "object",
+            "required": [
+                "query",
+                "hits",
+                "page",
+                "per_page",
+                "total_hits",
+                "total_pages",
+                "facets",
+                "processing_time_ms",
+            ],
+            "properties": {
+                "query": {
+                    "type": "object",
+                    "required": ["text", "normalized", "accented"],
+                    "properties": {
+                        "text": {"type": "string", "description": "q as received."},
+                        "normalized": {"type": "string"},
+                        "accented": {"type": "boolean"},
+                    },
+                },
+                "did_you_mean": {
+                    "type": "string",
+                    "description": "The most likely accented reading of an unaccented query "
+                    "(absent when there is none). Plain text.",
+                },
+                "hits": {"type": "array", "items": _ref("Hit")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1, "maximum": c.max_per_page},
+                "total_hits": {"type": "integer", "minimum": 0},
+                "total_pages": {"type": "integer", "minimum": 0},
+                "facets": {
+                    "type": "object",
+                    "propertyNames": {"enum": list(FACETS)},
+                    "additionalProperties": _ref("Counts"),
+                },
+                "processing_time_ms": {"type": "number", "minimum": 0},
+            },
+        },
+        "Suggestion": {
+            "type": "object",
+            "required": ["id", "title", "highlight", "url", "published"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string", "description": "Plain text."},
+                "highlight": {
+                    "type": "string",
+                    "description": "The title with the typed part marked. " + _HIGHLIGHT_NOTE,
+                },
+                "url": _NULLABLE_STR,
+                "published": _PUBLISHED,
+            },
+        },
+        "SuggestResponse": {
+            "type": "object",
+            "required": ["query", "suggestions"],
+            "properties": {
+                "query": {"type": "string", "description": "q as received."},
+                "suggestions": {
+                    "type": "array",
+                    "items": _ref("Suggestion"),
+                    "maxItems": suggest.MAX_LIMIT,
+                },
+            },
+        },
+        "Document": {
+            "type": "object",
+            "required": ["id", "url", "title", "published", "category", "site", "body", "views"],
+            "properties": {
+                "id": {"type": "string"},
+                "url": _NULLABLE_STR,
+                "title": {"type": "string"},
+                "published": _PUBLISHED,
+                "category": _NULLABLE_STR,
+                "site": _NULLABLE_STR,
+                "body": {"type": "string", "description": "Plain text; paragraphs split by \\n."},
+                "views": {"type": ["integer", "null"]},
+            },
+        },
+        "Stats": {
+            "type": "object",
+            "required": [
+                "doc_count",
+                "generation",
+                "built_at",
+                "updated_at",
+                "date_range",
+                "undated",
+                "sites",
+                "categories",
+            ],
+            "properties": {
+                "doc_count": {"type": "integer", "minimum": 0},
+                "generation": {"type": "string", "description": "Live generation (g000003)."},
+                "built_at": {"type": "string", "description": "When it was built (ISO 8601)."},
+                "updated_at": {"type": "string", "description": "Last update (ISO 8601)."},
+                "date_range": {
+                    "type": "object",
+                    "required": ["from", "to"],
+                    "properties": {"from": _NULLABLE_STR, "to": _NULLABLE_STR},
+                },
+                "undated": {"type": "integer", "minimum": 0},
+                "sites": _ref("Counts"),
+                "categories": _ref("Counts"),
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"const": "ok"}},
+        },
+        "Ready": {
+            "type": "object",
+            "required": ["status", "doc_count", "generation"],
+            "properties": {
+                "status": {"const": "ready"},
+                "doc_count": {"type": "integer", "minimum": 0},
+                "generation": {"type": "string"},
+            },
+        },
+    }
+
+    bad_search = _problem(
+        "A parameter is invalid (param names it).",
+        ["invalid_param", "query_too_long", "page_too_deep", "too_many_values"],
+    )
+    paths: dict[str, Any] = {
+        "/v1/search": {
+            "get": {
+                "operationId": "search",
+                "summary": "Ranked, highlighted search with date and category facets",
+                "parameters": search_params,
+                "responses": {
+                    "200": _json(_ref("SearchResponse"), "Results.", cached),
+                    "304": not_modified,
+                    "400": bad_search,
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/v1/suggest": {
+            "get": {
+                "operationId": "suggest",
+                "summary": "Search-as-you-type over titles",
+                "description": "Every typed word but the last must be in the title; the last "
+                "one matches as a prefix (unless q ends with a space). Diacritics are optional. "
+                "Identical titles are shown once. Empty q: no suggestions.",
+                "parameters": [
+                    _param(
+                        "q",
+                        {"type": "string", "maxLength": c.max_query_chars, "default": ""},
+                        "What has been typed so far. " + q_limits,
+                    ),
+                    _param(
+                        "limit",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": suggest.MAX_LIMIT,
+                            "default": suggest.DEFAULT_LIMIT,
+                        },
+                        f"Suggestions to return, 1 to {suggest.MAX_LIMIT}.",
+                    ),
+                ],
+                "responses": {
+                    "200": _json(_ref("SuggestResponse"), "Suggestions, best first.", cached),
+                    "304": not_modified,
+                    "400": _problem("A parameter is invalid.", ["invalid_param", "query_too_long"]),
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/v1/documents/{doc_id}": {
+            "get": {
+                "operationId": "getDocument",
+                "summary": "The stored fields of one document",
+                "parameters": [
+                    {
+                        "name": "doc_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "The document id (as in hits[].id), URL-encoded.",
+                    }
+                ],
+                "responses": {
+                    "200": _json(_ref("Document"), "The document.", cached),
+                    "304": not_modified,
+                    "404": _problem("No document has this id.", ["not_found"]),
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/v1/stats": {
+            "get": {
+                "operationId": "stats",
+                "summary": "Size, date range, sites, categories and generation of the index",
+                "responses": {
+                    "200": _json(_ref("Stats"), "Index statistics.", cached),
+                    "304": not_modified,
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "The process is alive (says nothing about the index)",
+                "responses": {"200": _json(_ref("Health"), "Alive.")},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "ready",
+                "summary": "The index is open and searchable",
+                "responses": {
+                    "200": _json(_ref("Ready"), "Ready."),
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics (text exposition format)",
+                "responses": {
+                    "200": {
+                        "description": "Request counts and latency histograms per route, "
+                        "index document count and generation.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
+            }
+        },
+        "/": {
+            "get": {
+                "operationId": "demo",
+                "summary": "Demo page with the embeddable search box",
+                "responses": {
+                    "200": {
+                        "description": "HTML (with a Content-Security-Policy header).",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/static/{file}": {
+            "get": {
+                "operationId": "static",
+                "summary": "The search box script and stylesheet (vnsearch.js, vnsearch.css)",
+                "parameters": [
+                    {"name": "file", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "The file."},
+                    "304": {"description": "Not modified."},
+                    "404": _problem("No such file.", ["not_found"]),
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "vnsearch API",
+            "version": VERSION,
+            "summary": "Vietnamese search for government and news portals",
+            "description": "Diacritic-insensitive search, search-as-you-type and document "
+            "lookup over a Whoosh index. Errors are application/problem+json with a stable "
+            "code. Keys are snake_case and are only ever added.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,346 @@
+"""Search-as-you-type over titles (``GET /v1/suggest``). No HTTP here.
+
+What the visitor has typed so far is split into syllables and folded (so
+``ubnd q`` finds ``UBND Quận 5`` and ``tuyen gi`` finds ``tuyên giáo``). Every
+syllable but the last is complete and must be a title syllable; the last one is
+still being typed and matches as a prefix (unless the text ends with a space).
+
+Per snapshot, one :class:`TitleIndex` is built on first use (``snap.memo``):
+
+- ``terms``: the sorted folded title syllables. A prefix is a contiguous range
+  of them (two bisections), and with the postings laid out term after term
+  (CSR: ``ptr``/``docs``) the documents of a whole prefix range are one
+  contiguous slice of ``docs``: no loop over the matching terms.
+- per document: the title, its folded syllables (for the in-order bonus and the
+  dedupe key), the first syllable's term number, and a static prior from
+  recency and views.
+
+Ranking: the number of typed words found dominates (titles with every word come
+first; when there are too few, titles missing one word fill the list), then a
+bonus when the title starts with the typed words and when they occur in the
+typed order, then the prior (recency weighs more than views). Identical titles
+(same folded syllables) are shown once, the best-ranked one.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+
+from indexer.analysis import fold, key, normalize, syllable_spans
+from search_api.snapshot import Snapshot
+
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 10
+MEMO_KEY = "suggest"
+
+# Score parts: found words dominate; the bonuses beat the prior (at most 1).
+W_FOUND = 10.0
+W_START = 2.0
+W_ORDER = 3.0
+# Typed with diacritics and found with the same ones (share of such words).
+W_ACCENT = 1.5
+W_RECENT = 0.7
+W_VIEWS = 0.3
+# Candidates ranked by the cheap vectorised score before the in-order check.
+_REFINE = 64
+_TOP = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class TitleIndex:
+    """The suggest structures of one snapshot (see the module docstring)."""
+
+    terms: list[str]
+    ptr: np.ndarray  # int64, len(terms) + 1
+    docs: np.ndarray  # int32 docnums, sorted within each term
+    first: np.ndarray  # int32 term number of each title's first syllable, -1 if none
+    prior: np.ndarray  # float32 in [0, 1]
+    titles: list[str]
+    folded: list[tuple[str, ...]]
+    keyed: list[tuple[str, ...]]  # key forms (with diacritics), same positions
+
+    def term_range(self, prefix: str) -> tuple[int, int]:
+        """Term numbers ``[lo, hi)`` of the terms starting with ``prefix``."""
+        lo = bisect_left(self.terms, prefix)
+        return lo, bisect_left(self.terms, prefix + _TOP, lo)
+
+    def exact(self, term: str) -> tuple[int, int]:
+        lo = bisect_left(self.terms, term)
+        hi = lo + 1 if lo < len(self.terms) and self.terms[lo] == term else lo
+        return lo, hi
+
+    def postings(self, lo: int, hi: int) -> np.ndarray:
+        """Docnums of the terms ``[lo, hi)`` (repeats when a title has several)."""
+        return self.docs[self.ptr[lo] : self.ptr[hi]]
+
+
+def build_title_index(snap: Snapshot) -> TitleIndex:
+    """Read every live title once and lay out the structures."""
+    size = snap.size
+    titles = [""] * size
+    folded: list[tuple[str, ...]] = [()] * size
+    keyed: list[tuple[str, ...]] = [()] * size
+    codes: dict[str, int] = {}
+    row_docs: list[int] = []
+    row_terms: list[int] = []
+    first_code = np.full(size, -1, dtype=np.int64)
+    for d in np.flatnonzero(snap.live).tolist():
+        title = snap.stored(d).get("title") or ""
+        sylls = [title[s:e] for s, e in syllable_spans(title)]
+        toks = tuple(fold(x) for x in sylls)
+        titles[d] = title
+        folded[d] = toks
+        keyed[d] = tuple(key(x) for x in sylls)
+        for t in dict.fromkeys(toks):
+            code = codes.setdefault(t, len(codes))
+            row_docs.append(d)
+            row_terms.append(code)
+        if toks:
+            first_code[d] = codes[toks[0]]
+    terms = sorted(codes)
+    rank = np.empty(len(codes) + 1, dtype=np.int64)
+    rank[[codes[t] for t in terms]] = np.arange(len(terms))
+    rank[-1] = -1  # first_code -1 stays -1
+    term_of_row = rank[np.asarray(row_terms, dtype=np.int64)]
+    doc_of_row = np.asarray(row_docs, dtype=np.int32)
+    order = np.lexsort((doc_of_row, term_of_row))
+    ptr = np.searchsorted(term_of_row[order], np.arange(len(terms) + 1)).astype(np.int64)
+    return TitleIndex(
+        terms=terms,
+        ptr=ptr,
+        docs=doc_of_row[order],
+        first=rank[first_code].astype(np.int32),
+        prior=_prior(snap),
+        titles=titles,
+        folded=folded,
+        keyed=keyed,
+    )
+
+
+def _prior(snap: Snapshot) -> np.ndarray:
+    """Recency (dated documents, linear over the index's date range) and views
+    (log scale), blended into [0, 1]."""
+    prior = np.zeros(snap.size, dtype=np.float64)
+    dated = snap.dated & snap.live
+    if dated.any():
+        ts = snap.pubts[dated].astype(np.float64)
+        span = max(ts.max() - ts.min(), 1.0)
+        prior[dated] += W_RECENT * (ts - ts.min()) / span
+    views = np.log1p(np.maximum(snap.views, 0).astype(np.float64))
+    top = views[snap.live].max() if snap.doc_count else 0.0
+    if top > 0:
+        prior += W_VIEWS * views / top
+    return prior.astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """What has been typed: complete folded words and the prefix being typed,
+    and the key forms of the syllables typed with diacritics."""
+
+    words: tuple[str, ...]
+    prefix: str | None
+    accented: tuple[str, ...] = ()
+    accented_prefix: str | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.words) + (self.prefix is not None)
+
+
+def parse_typed(q: str, max_words: int) -> Typed:
+    """Split ``q`` into complete words and the last, partial one. At most
+    ``max_words`` syllables are kept (the last ones typed)."""
+    text = normalize(q)
+    sylls = [key(text[s:e]) for s, e in syllable_spans(text)][-max_words:]
+    toks = [fold(x) for x in sylls]
+    if not toks:
+        return Typed((), None)
+    accented = tuple(dict.fromkeys(k for k, f in zip(sylls, toks, strict=True) if k != f))
+    if text[-1:].isspace() or not text[-1:].isalnum():
+        return Typed(tuple(dict.fromkeys(toks)), None, accented)
+    words = tuple(w for w in dict.fromkeys(toks[:-1]) if w != toks[-1])
+    last = sylls[-1] if sylls[-1] != toks[-1] else None
+    return Typed(words, toks[-1], tuple(a for a in accented if a != last), last)
+
+
+def suggest(snap: Snapshot, q: str, limit: int = DEFAULT_LIMIT, max_words: int = 32) -> dict:
+    """Up to ``limit`` titles for what has been typed so far."""
+    typed = parse_typed(q, max_words)
+    out: dict = {"query": q, "suggestions": []}
+    if typed.count == 0:
+        return out
+    ix: TitleIndex = snap.memo(MEMO_KEY, build_title_index)
+    found = np.zeros(snap.size, dtype=np.int8)
+    ranges = []
+    for w in typed.words:
+        lo, hi = ix.exact(w)
+        found[ix.postings(lo, hi)] += 1  # one term: no repeated docnums
+        ranges.append((lo, hi))
+    if typed.prefix is not None:
+        lo, hi = ix.term_range(typed.prefix)
+        hit = np.zeros(snap.size, dtype=bool)
+        hit[ix.postings(lo, hi)] = True
+        found += hit
+        ranges.append((lo, hi))
+    need = typed.count
+    # With three or more words typed, titles missing one may fill the list.
+    cands = np.flatnonzero(found >= (need - 1 if need >= 3 else need))
+    if len(cands) == 0:
+        return out
+    score = W_FOUND * found[cands].astype(np.float32) + ix.prior[cands]
+    lo, hi = ranges[0]
+    score += W_START * ((ix.first[cands] >= lo) & (ix.first[cands] < hi))
+    shown = _top(ix, typed, cands, score, found, need, limit)
+    marks = (set(typed.words), typed.prefix)
+    for d in shown:
+        stored = snap.stored(d)
+        out["suggestions"].append(
+            {
+                "id": stored.get("id"),
+                "title": ix.titles[d],
+                "highlight": mark(ix.titles[d], *marks),
+                "url": stored.get("url"),
+                "published": stored.get("published"),
+            }
+        )
+    return out
+
+
+def _top(
+    ix: TitleIndex,
+    typed: Typed,
+    cands: np.ndarray,
+    score: np.ndarray,
+    found: np.ndarray,
+    need: int,
+    limit: int,
+) -> list[int]:
+    """The best ``limit`` distinct titles: titles with every typed word first,
+    titles missing one only fill up the list."""
+    shown: list[int] = []
+    seen: set[tuple[str, ...]] = set()
+    has_all = found[cands] >= need
+    for sel in (has_all, ~has_all) if need >= 3 else (has_all,):
+        docs, sc = cands[sel], score[sel]
+        want = limit - len(shown)
+        k = min(len(docs), max(_REFINE, 8 * limit))
+        while True:
+            picked = _pick(ix, typed, docs, sc, k, want, seen)
+            if len(picked) == want or k == len(docs):
+                break
+            k = min(len(docs), k * 4)  # duplicate titles used up the window
+        shown += picked
+        seen.update(ix.folded[d] for d in picked)
+        if len(shown) == limit:
+            break
+    return shown
+
+
+def _pick(
+    ix: TitleIndex,
+    typed: Typed,
+    docs: np.ndarray,
+    score: np.ndarray,
+    k: int,
+    want: int,
+    seen: set[tuple[str, ...]],
+) -> list[int]:
+    """Up to ``want`` distinct titles among the ``k`` best by ``score``, after
+    the in-order bonus (which needs the title syllables, so only for these)."""
+    if k <= 0 or want <= 0:
+        return []
+    top = np.argpartition(-score, k - 1)[:k] if k < len(docs) else np.arange(len(docs))
+    ranked = sorted(
+        (-(float(score[i]) + _bonus(ix, int(docs[i]), typed)), int(docs[i])) for i in top
+    )
+    picked: list[int] = []
+    keys = set(seen)
+    for _neg, d in ranked:
+        key = ix.folded[d]
+        if key not in keys:
+            keys.add(key)
+            picked.append(d)
+            if len(picked) == want:
+                break
+    return picked
+
+
+def _bonus(ix: TitleIndex, d: int, typed: Typed) -> float:
+    """W_ORDER when the typed words occur consecutively and in order (the last
+    one as a prefix), plus W_ACCENT times the share of the syllables typed with
+    diacritics that the title has with the same diacritics."""
+    bonus = 0.0
+    toks = ix.folded[d]
+    seq = list(typed.words)
+    n = len(seq)
+    if typed.count >= 2:
+        for i in range(len(toks) - typed.count + 1):
+            if list(toks[i : i + n]) == seq and (
+                typed.prefix is None or toks[i + n].startswith(typed.prefix)
+            ):
+                bonus += W_ORDER
+                break
+    asked = len(typed.accented) + (typed.accented_prefix is not None)
+    if asked:
+        keys = ix.keyed[d]
+        same = sum(a in keys for a in typed.accented)
+        if typed.accented_prefix is not None:
+            same += any(k.startswith(typed.accented_prefix) for k in keys)
+        bonus += W_ACCENT * same / asked
+    return bonus
+
+
+def mark(title: str, words: set[str], prefix: str | None) -> str:
+    """``title`` HTML-escaped, with the typed part marked: whole syllables equal
+    to a typed word, and the leading letters of syllables starting with the
+    prefix. Marks on neighbouring syllables (only spaces between) merge."""
+    spans: list[tuple[int, int]] = []
+    for s, e in syllable_spans(title):
+        f = fold(title[s:e])
+        if f in words:
+            spans.append((s, e))
+        elif prefix and f.startswith(prefix):
+            spans.append((s, s + _prefix_chars(title[s:e], len(prefix))))
+    if not spans:
+        return escape(title, quote=False)
+    merged = [spans[0]]
+    for s, e in spans[1:]:
+        ps, pe = merged[-1]
+        if title[pe:s].isspace() and _whole(title, ps, pe):
+            merged[-1] = (ps, e)
+        else:
+            merged.append((s, e))
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(escape(title[pos:s], quote=False))
+        out.append("<mark>" + escape(title[s:e], quote=False) + "</mark>")
+        pos = e
+    out.append(escape(title[pos:], quote=False))
+    return "".join(out)
+
+
+def _prefix_chars(syllable: str, n: int) -> int:
+    """How many characters of ``syllable`` fold to its first ``n`` folded letters."""
+    total = 0
+    for i, ch in enumerate(syllable):
+        total += len(fold(ch))
+        if total >= n:
+            return i + 1
+    return len(syllable)
+
+
+def _whole(text: str, s: int, e: int) -> bool:
+    """The mark ends at the end of a syllable (not inside one)."""
+    return e >= len(text) or not text[e].isalnum()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``; for benchmarks."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
