@@ -38,6 +38,7 @@ __all__ = [
     "is_accented",
     "key",
     "normalize",
+    "syllable_count",
     "syllable_spans",
     "syllables",
     "word_spans",
@@ -279,18 +280,7 @@ class VietnameseTokenizer(Tokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        syl = syllable_spans(value)
-        if self.words:
-            starts = [s for s, _ in syl]
-            items = []
-            for s, e in _cached_word_spans(value):
-                i = bisect_left(starts, s)
-                j = bisect_left(starts, e, lo=i)
-                # A word counts when it starts on a syllable and holds two or more.
-                if j - i >= 2 and starts[i] == s:
-                    items.append((i, s, e, "_".join(value[a:b] for a, b in syl[i:j])))
-        else:
-            items = [(i, s, e, value[s:e]) for i, (s, e) in enumerate(syl)]
+        items = _token_items(value, self.words)
         for pos, s, e, text in items:
             t.text = text
             t.boost = 1.0
@@ -302,6 +292,53 @@ class VietnameseTokenizer(Tokenizer):
             if chars:
                 t.startchar, t.endchar = start_char + s, start_char + e
             yield t
+
+
+# Indexing analyses each text into several fields in a row (title: 7, body: 5)
+# and ``to_document`` counts its syllables first: the syllable regex, pyvi and
+# the token tuples are computed once per text and kept for the document being
+# indexed (a handful of entries; the cache is emptied when it fills up).
+_CACHE_ENTRIES = 8
+_SPANS_CACHE: dict[str, list[tuple[int, int]]] = {}
+_ITEMS_CACHE: dict[tuple[str, bool], list[tuple[int, int, int, str]]] = {}
+
+
+def _cached_syllable_spans(text: str) -> list[tuple[int, int]]:
+    hit = _SPANS_CACHE.get(text)
+    if hit is None:
+        if len(_SPANS_CACHE) >= _CACHE_ENTRIES:
+            _SPANS_CACHE.clear()
+        hit = _SPANS_CACHE[text] = syllable_spans(text)
+    return hit
+
+
+def syllable_count(text: str) -> int:
+    """``len(syllable_spans(text))``, sharing the indexer's per-document cache."""
+    return len(_cached_syllable_spans(text))
+
+
+def _token_items(value: str, words: bool) -> list[tuple[int, int, int, str]]:
+    """(syllable position, start, end, surface text) of each token of ``value``."""
+    ck = (value, words)
+    items = _ITEMS_CACHE.get(ck)
+    if items is not None:
+        return items
+    syl = _cached_syllable_spans(value)
+    if words:
+        starts = [s for s, _ in syl]
+        items = []
+        for s, e in _cached_word_spans(value):
+            i = bisect_left(starts, s)
+            j = bisect_left(starts, e, lo=i)
+            # A word counts when it starts on a syllable and holds two or more.
+            if j - i >= 2 and starts[i] == s:
+                items.append((i, s, e, "_".join(value[a:b] for a, b in syl[i:j])))
+    else:
+        items = [(i, s, e, value[s:e]) for i, (s, e) in enumerate(syl)]
+    if len(_ITEMS_CACHE) >= _CACHE_ENTRIES:
+        _ITEMS_CACHE.clear()
+    _ITEMS_CACHE[ck] = items
+    return items
 
 
 _WORD_CACHE: dict[str, list[tuple[int, int]]] = {}

@@ -33,7 +33,7 @@ from indexer.analysis import (
     KeyFoldFilter,
     VietnameseTokenizer,
     normalize,
-    syllable_spans,
+    syllable_count,
 )
 from indexer.sources.article import Article
 
@@ -160,8 +160,8 @@ def to_document(article: Article) -> dict:
     """The Whoosh document for an article: stored fields, columns, analysed twins."""
     doc = _shown_fields(article)
     title, body = doc["title"], doc["body"]
-    doc["tlen"] = len(syllable_spans(title))
-    doc["blen"] = len(syllable_spans(body))
+    doc["tlen"] = syllable_count(title)
+    doc["blen"] = syllable_count(body)
     doc["origin"] = article.origin or ""
     if article.views is not None:
         doc["views"] = int(article.views)
