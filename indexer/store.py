@@ -38,6 +38,7 @@ from whoosh import index as whoosh_index
 
 from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, to_document
 from indexer.sources.article import Article, Rejection
+from indexer.writer import open_writer
 
 MANIFEST = "MANIFEST.json"
 CURRENT = "CURRENT"
@@ -390,11 +391,7 @@ def _documents(
 
 
 def _open_writer(ix: whoosh_index.Index, workers: int, limitmb: int):
-    if workers > 1:
-        # multisegment: each sub-writer's segment is kept as it is; merging them
-        # would re-read every posting in one process.
-        return ix.writer(procs=workers, multisegment=True, limitmb=limitmb)
-    return ix.writer(limitmb=limitmb)
+    return open_writer(ix, workers, limitmb=limitmb)
 
 
 def _abandon(writer) -> None:

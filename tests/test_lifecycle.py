@@ -482,3 +482,68 @@ def test_100_switches_do_not_leak_file_handles(tmp_path: Path) -> None:
     finally:
         svc.close()
     assert _open_fds() < before
+
+
+# -- the faster writer writes what Whoosh writes ----------------------------------------------
+
+
+def _index_content(path: Path) -> dict:
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(path))
+    try:
+        with ix.reader() as r:
+            names = ix.schema.scorable_names()
+            n = r.doc_count_all()
+            return {
+                "postings": list(r.iter_postings()),
+                "terms": [
+                    (
+                        f,
+                        t,
+                        i.weight(),
+                        i.doc_frequency(),
+                        i.min_length(),
+                        i.max_length(),
+                        i.max_weight(),
+                        i.min_id(),
+                        i.max_id(),
+                    )
+                    for f, t in r.all_terms()
+                    for i in [r.term_info(f, t)]
+                ],
+                "stored": [r.stored_fields(d) for d in range(n)],
+                "columns": {
+                    c: list(r.column_reader(c)) for c in ix.schema.names() if r.has_column(c)
+                },
+                "lengths": {f: [r.doc_field_length(d, f) for d in range(n)] for f in names},
+                "field_lengths": {f: r.field_length(f) for f in names},
+            }
+    finally:
+        ix.close()
+
+
+def test_fast_writer_writes_what_whoosh_writes(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from indexer.schema import build_schema
+    from indexer.writer import open_writer
+
+    batches = [
+        [article(i, words=40 + i, tag="Hoà bình" if i % 3 else "") for i in range(12)],
+        [article(i, words=30, tag="sửa") for i in range(6, 20)],  # replaces 6..11
+    ]
+    contents = []
+    for name, make in (("whoosh", lambda ix: ix.writer()), ("fast", open_writer)):
+        path = tmp_path / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        for batch in batches:
+            writer = make(ix)
+            for a in batch:
+                writer.update_document(**to_document(a))
+            writer.commit()  # the second commit merges the first segment in
+        ix.close()
+        contents.append(_index_content(path))
+    assert contents[0] == contents[1]
+    assert len(contents[0]["stored"]) == 20 + 6  # deleted documents stay until optimised

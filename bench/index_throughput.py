@@ -1,0 +1,179 @@
+"""Indexing throughput against pure pyvi segmentation of the same text.
+
+    python bench/index_throughput.py [--docs 2000] [--workers N] [--corpus both]
+
+Reads the first articles of ../shared/corpus/unc-dantri.jsonl.gz and
+baomoi-magizbox.jsonl.gz in place (streamed, never copied), then in the same
+run measures:
+
+  segment  pyvi alone, as the indexer calls it (``analysis.word_spans`` on the
+           title and on the body), 1 process and N processes (multiprocessing.Pool);
+  tokenize ``ViTokenizer.tokenize`` on the same texts, 1 process (for reference);
+  build    ``indexer.store.build()`` into a temporary index home, 1 worker and
+           N workers (the articles are in memory, as for the segment rows).
+
+The ratio column is end-to-end build throughput over pure segmentation with the
+same number of processes; the project's target is >= 0.75.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from indexer.analysis import normalize, word_spans  # noqa: E402
+from indexer.sources.jsonl import read_jsonl  # noqa: E402
+from indexer.store import IndexHome, build  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+FILES = {"dantri": "unc-dantri.jsonl.gz", "baomoi": "baomoi-magizbox.jsonl.gz"}
+
+
+def load(corpus: str, n: int) -> list:
+    names = list(FILES) if corpus == "both" else [corpus]
+    per = [n // len(names) + (1 if i < n % len(names) else 0) for i in range(len(names))]
+    out = []
+    for name, count in zip(names, per, strict=True):
+        path = CORPUS / FILES[name]
+        if not path.exists():
+            sys.exit(f"missing {path}")
+        articles = (a for a in read_jsonl(path) if hasattr(a, "body"))
+        out.extend(itertools.islice(articles, count))
+    return out
+
+
+def texts_of(articles: list) -> list[str]:
+    # What the indexer segments: the normalised title and body, separately.
+    return [t for a in articles for t in (normalize(a.title), normalize(a.body)) if t]
+
+
+def _segment(text: str) -> int:
+    word_spans(text)
+    return len(text)
+
+
+def _warm(_: int) -> int:
+    word_spans("Quận ủy Quận 5 triển khai công tác tuyên giáo")
+    return 0
+
+
+def pure(texts: list[str], procs: int) -> float:
+    if procs == 1:
+        _warm(0)
+        start = time.perf_counter()
+        for t in texts:
+            _segment(t)
+        return time.perf_counter() - start
+    with get_context("fork").Pool(procs) as pool:
+        pool.map(_warm, range(procs * 4))  # pyvi loaded in every worker first
+        start = time.perf_counter()
+        for _ in pool.imap_unordered(_segment, texts, chunksize=16):
+            pass
+        return time.perf_counter() - start
+
+
+def tokenize(texts: list[str]) -> float:
+    from pyvi import ViTokenizer
+
+    ViTokenizer.tokenize("Quận ủy")
+    start = time.perf_counter()
+    for t in texts:
+        ViTokenizer.tokenize(t)
+    return time.perf_counter() - start
+
+
+def end_to_end(articles: list, workers: int) -> tuple[float, int]:
+    tmp = Path(tempfile.mkdtemp(prefix="vnsearch-bench-"))
+    try:
+        report = build(IndexHome(tmp / "index"), articles, workers=workers)
+        return report.seconds, report.chars
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def breakdown(articles: list) -> dict[str, float]:
+    """Where one single-worker build spends its time (wall clock, no profiler):
+    pyvi inside the analyzers, Whoosh's commit (sorting and writing postings),
+    and the rest of add_document (syllables, filters, posting bookkeeping)."""
+    from whoosh.writing import SegmentWriter
+
+    import indexer.analysis as analysis
+
+    spent = {"pyvi": 0.0, "commit": 0.0}
+    real_spans, real_commit = analysis.word_spans, SegmentWriter.commit
+
+    def timed_spans(text):
+        t0 = time.perf_counter()
+        try:
+            return real_spans(text)
+        finally:
+            spent["pyvi"] += time.perf_counter() - t0
+
+    def timed_commit(self, *a, **kw):
+        t0 = time.perf_counter()
+        try:
+            return real_commit(self, *a, **kw)
+        finally:
+            spent["commit"] += time.perf_counter() - t0
+
+    analysis.word_spans, SegmentWriter.commit = timed_spans, timed_commit
+    try:
+        seconds, _ = end_to_end(articles, 1)
+    finally:
+        analysis.word_spans, SegmentWriter.commit = real_spans, real_commit
+    spent["rest of add_document"] = seconds - spent["pyvi"] - spent["commit"]
+    spent["total"] = seconds
+    return spent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--corpus", choices=["both", *FILES], default="both")
+    ap.add_argument("--skip-tokenize", action="store_true")
+    ap.add_argument(
+        "--breakdown", action="store_true", help="Also time the phases of a 1-worker build."
+    )
+    args = ap.parse_args()
+
+    articles = load(args.corpus, args.docs)
+    texts = texts_of(articles)
+    chars = sum(map(len, texts))
+    n = len(articles)
+    print(f"{n} articles ({args.corpus}), {chars:,} characters; {args.workers} workers")
+
+    rows: list[tuple[str, int, float, int]] = []
+    rows.append(("segment (word_spans)", 1, pure(texts, 1), chars))
+    if not args.skip_tokenize:
+        rows.append(("tokenize (ViTokenizer)", 1, tokenize(texts), chars))
+    if args.workers > 1:
+        rows.append(("segment (word_spans)", args.workers, pure(texts, args.workers), chars))
+    for w in sorted({1, args.workers}):
+        seconds, indexed_chars = end_to_end(articles, w)
+        rows.append(("build()", w, seconds, indexed_chars))
+
+    pure_rate = {p: c / s for name, p, s, c in rows if name.startswith("segment")}
+    print(f"\n{'what':<24}{'procs':>6}{'seconds':>10}{'chars/s':>12}{'docs/s':>9}{'e2e/pure':>10}")
+    for name, p, s, c in rows:
+        ratio = f"{(c / s) / pure_rate[p]:.2f}" if name == "build()" and p in pure_rate else ""
+        print(f"{name:<24}{p:>6}{s:>10.2f}{c / s:>12,.0f}{n / s:>9.1f}{ratio:>10}")
+    if args.breakdown:
+        parts = breakdown(articles)
+        print("\nbuild() with 1 worker, by phase:")
+        for name, secs in parts.items():
+            print(f"  {name:<22}{secs:>8.2f} s {100 * secs / parts['total']:>5.0f}%")
+
+
+if __name__ == "__main__":
+    main()

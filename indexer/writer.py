@@ -1,0 +1,118 @@
+"""Whoosh writers with less per-posting overhead; the index they write is the one
+Whoosh's own writers write (same postings, term statistics, lengths, stored
+fields and columns; ``tests/test_lifecycle.py`` compares them).
+
+A document here becomes ~1,500 postings (one per distinct term and field), and
+Whoosh handles every posting in Python several times. Two of those steps cost
+more than they need to (measured with cProfile on a 200-article build):
+
+- ``PostingPool.add`` type-checks each posting with ``assert`` and sums a dozen
+  constants to estimate its memory size: replaced by one expression with the
+  same constants (so runs spill to disk at the same ``limitmb``);
+- when the segment is flushed, ``add_postings`` asks the just-written length
+  column for the document's field length once per posting (a column read and
+  a byte decode each time): the lengths are read once per document and field
+  into lists instead, through the same reader, so the values are identical.
+
+The rest (sorting the postings, pickling and compressing blocks) is Whoosh's
+code unchanged. The version of whoosh-reloaded is pinned in pyproject.toml
+because these classes lean on its internals.
+"""
+
+from __future__ import annotations
+
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import PostingPool, SegmentWriter
+
+__all__ = ["open_writer"]
+
+
+class _Pool(PostingPool):
+    def add(self, item: tuple) -> None:
+        # item = (fieldname, tbytes, docnum, weight, vbytes); Whoosh's size
+        # estimate: 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21 = 150 bytes of overhead.
+        self.fieldnames.add(item[0])
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+
+class _Lengths:
+    """Field lengths of every document of the segment being flushed, read once."""
+
+    def __init__(self, pdr, schema, fieldnames, doccount: int):
+        self._table = {
+            name: [pdr.doc_field_length(d, name) for d in range(doccount)]
+            for name in fieldnames
+            if name in schema and schema[name].scorable
+        }
+
+    def __bool__(self) -> bool:
+        return True
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self._table.get(fieldname)
+        return default if lengths is None else lengths[docnum]
+
+
+def _fast_flush(self) -> None:
+    """``SegmentWriter._flush_segment`` with the lengths table."""
+    self.perdocwriter.close()
+    pdr = self.per_document_reader() if self.codec.length_stats else None
+    lengths = None
+    if pdr is not None:
+        # Whoosh looks lengths up by the posting's docnum, as numbered in this writer.
+        lengths = _Lengths(pdr, self.schema, self.pool.fieldnames, self.docnum)
+    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    self.fieldwriter.close()
+    if pdr is not None:
+        pdr.close()
+
+
+class FastSegmentWriter(SegmentWriter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool.__class__ = _Pool
+
+    _flush_segment = _fast_flush
+
+
+class _FastSubWriterTask(SubWriterTask):
+    def run(self) -> None:
+        # This runs in the forked sub-process only: make the task's writer ours.
+        import whoosh.multiproc
+
+        whoosh.multiproc.SegmentWriter = FastSegmentWriter
+        super().run()
+
+
+class FastMpWriter(MpWriter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool.__class__ = _Pool
+
+    _flush_segment = _fast_flush
+
+    def _new_task(self):
+        task = _FastSubWriterTask(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+
+def open_writer(ix, workers: int = 1, **kwargs):
+    """A writer on ``ix``: parallel (``workers`` sub-processes, one segment each)
+    when ``workers > 1``. Keyword arguments go to Whoosh (``limitmb``, ...)."""
+    if workers > 1:
+        # multisegment: each sub-writer's segment is kept as it is; merging them
+        # would re-read every posting in one process.
+        return FastMpWriter(ix, procs=workers, multisegment=True, **kwargs)
+    return FastSegmentWriter(ix, **kwargs)
