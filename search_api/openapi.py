@@ -180,7 +180,8 @@ def build(config: Config) -> dict:
         ),
         _param(
             "facets",
-            {"type": "array", "items": {"type": "string", "enum": list(FACETS)}},
+            # "" too: facets= (blank) asks for none, and blank items are skipped.
+            {"type": "array", "items": {"type": "string", "enum": [*FACETS, ""]}},
             f"Facets to count, comma-separated; default {','.join(DEFAULT_FACETS)}; "
             "empty (facets=) for none.",
             style="form",
@@ -378,6 +379,8 @@ def build(config: Config) -> dict:
             "get": {
                 "operationId": "search",
                 "summary": "Ranked, highlighted search with date and category facets",
+                "description": "Blank parameters (?q=&from=, as HTML forms send them) count "
+                "as absent, except facets= which asks for no facets.",
                 "parameters": search_params,
                 "responses": {
                     "200": _json(_ref("SearchResponse"), "Results.", cached),

@@ -1,0 +1,312 @@
+"""The embeddable search box in a real browser: Debian's headless Chromium, driven
+by Playwright, against the API under a real gunicorn on loopback.
+
+Needs /usr/bin/chromium (``.ci/run`` installs it; elsewhere these tests skip).
+Never ``playwright install``: it downloads a browser build, which cannot work here.
+A screenshot of the results page is saved to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_e2e_gunicorn import Server, free_port
+
+from search_api.server import APP, GUNICORN_CONFIG
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+]
+
+EMBED_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>Một cổng thông tin khác</title></head>
+<body>
+<h1>Cổng thông tin phường</h1>
+<form id="box" action="#"><input name="q" type="search"><button type="submit">Tìm</button></form>
+<script src="{api}/static/vnsearch.js" data-form="#box" defer></script>
+</body></html>
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def origins(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The API's address and two other loopback origins serving a portal page
+    that embeds the box: one allowed by VNSEARCH_CORS_ORIGINS, one not."""
+    api_port = free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    root = tmp_path_factory.mktemp("portal")
+    (root / "embed.html").write_text(EMBED_PAGE.format(api=api), "utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    servers, out = [], {"api": api, "api_port": str(api_port)}
+    for name in ("allowed", "blocked"):
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        out[name] = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield out
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def api(origins, sample_index, tmp_path_factory) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VNSEARCH_", "PROMETHEUS_"))}
+    env.update(
+        VNSEARCH_BIND=f"127.0.0.1:{origins['api_port']}",
+        VNSEARCH_INDEX_DIR=str(sample_index),
+        VNSEARCH_WORKERS="1",
+        VNSEARCH_THREADS="4",
+        VNSEARCH_CORS_ORIGINS=origins["allowed"],
+        VNSEARCH_LOG_LEVEL="warning",
+    )
+    argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, APP]
+    log = tmp_path_factory.mktemp("api") / "log"
+    server = Server(argv, env, int(origins["api_port"]), log)
+    try:
+        server.wait_until("/readyz")
+        yield server.base
+        assert server.stop() == 0
+        assert "Traceback" not in server.log()
+    finally:
+        server.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; fails the test on a JavaScript error, a dialog (alert() from
+    injected markup) or a Content-Security-Policy violation."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    pg.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    pg.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    pg.problems = problems
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def _type(page, text: str) -> None:
+    page.click("input[name=q]")
+    page.keyboard.type(text, delay=40)
+
+
+def _summary(page) -> str:
+    return page.inner_text(".vns-summary")
+
+
+def _count(page) -> int:
+    m = re.search(r"Tìm thấy ([\d.]+) kết quả", _summary(page))
+    return int(m[1].replace(".", "")) if m else 0
+
+
+def test_type_see_suggestions_navigate_and_search(api, page):
+    resp = page.goto(api + "/")
+    assert "script-src 'self'" in resp.headers["content-security-policy"]
+    box = page.locator("input[name=q]")
+    _type(page, "tuyen giao")
+
+    listbox = page.locator("[role=listbox]")
+    option = listbox.locator("[role=option]").first
+    option.wait_for()
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "true"
+    assert box.get_attribute("aria-controls") == listbox.get_attribute("id")
+    assert "tuyên giáo" in listbox.inner_text()
+    assert listbox.locator("mark").count() >= 1
+
+    page.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
+    assert option.get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowUp")  # wraps to the last option
+    last = listbox.locator("[role=option]").last
+    assert box.get_attribute("aria-activedescendant") == last.get_attribute("id")
+    page.keyboard.press("Escape")
+    assert listbox.is_hidden()
+    assert box.get_attribute("aria-expanded") == "false"
+    assert box.get_attribute("aria-activedescendant") is None
+
+    page.keyboard.press("Enter")
+    page.locator(".vns-hit").first.wait_for()
+    assert _count(page) >= 2
+    marks = page.locator(".vns-hit-title mark").all_inner_texts()
+    assert "tuyên giáo" in [m.lower() for m in marks]
+    assert page.locator(".vns-snippet mark").count() >= 1
+    assert "Có phải bạn muốn tìm" in page.inner_text(".vns-dym")
+    assert "tuyên giáo" in page.inner_text(".vns-dym")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
+
+
+def test_choosing_a_suggestion_with_the_keyboard_searches_for_it(api, page):
+    page.goto(api + "/")
+    _type(page, "ubnd q")
+    page.locator("[role=option]").first.wait_for()
+    assert page.locator("[role=option] mark").first.inner_text() == "UBND Q"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.locator(".vns-hit").first.wait_for()
+    assert page.input_value("input[name=q]").startswith("UBND Quận 5")
+    assert page.locator("[role=listbox]").is_hidden()
+    assert "UBND Quận 5" in page.locator(".vns-hit-title").first.inner_text()
+
+
+def test_year_and_month_chips_narrow_the_list_and_pages_turn(api, page):
+    page.goto(api + "/")
+    page.click("button[type=submit]")  # an empty query: everything, newest first
+    page.locator(".vns-pages").wait_for()
+    everything = _count(page)
+    assert everything > 10
+    first_page = page.locator(".vns-hit-title").all_inner_texts()
+    assert len(first_page) == 10
+
+    page.get_by_role("button", name="Trang sau").click()
+    page.locator(".vns-page[aria-current=page]").filter(has_text="2").wait_for()
+    assert page.locator(".vns-hits").get_attribute("start") == "11"
+    second_page = page.locator(".vns-hit-title").all_inner_texts()
+    assert second_page and not set(second_page) & set(first_page)
+    assert page.get_by_role("button", name="Trang trước").is_visible()
+
+    dates = page.locator(".vns-facet").filter(has_text="Xem theo ngày")
+    dates.locator(".vns-chip").filter(has_text="2017").click()
+    page.locator(".vns-chip[aria-pressed=true]").filter(has_text="2017").wait_for()
+    in_2017 = _count(page)
+    assert 0 < in_2017 < everything
+    assert page.locator(".vns-hits").get_attribute("start") == "1"  # back to page 1
+    assert all(d.startswith("2017-") for d in _hit_dates(page))
+
+    dates.locator(".vns-chip").filter(has_text="Tháng 3/2017").click()
+    page.locator(".vns-chip[aria-pressed=true]").filter(has_text="Tháng 3/2017").wait_for()
+    assert 0 < _count(page) < in_2017
+    assert all(d.startswith("2017-03-") for d in _hit_dates(page))
+
+    page.get_by_role("button", name="Bỏ lọc").click()
+    page.locator(".vns-chip[aria-pressed=true]").first.wait_for(state="detached")
+    assert _count(page) == everything
+
+
+def _hit_dates(page) -> list[str]:
+    return [t.get_attribute("datetime") for t in page.locator(".vns-hit time").all()]
+
+
+def test_no_results_did_you_mean_and_plain_text_fields(api, page):
+    page.goto(api + "/?q=xyzzy+qwerty")
+    page.locator(".vns-empty").wait_for()
+    assert "Không tìm thấy kết quả" in page.inner_text(".vns-results")
+    assert page.locator(".vns-hit").count() == 0
+
+    page.fill("input[name=q]", "hoi nghi tuyen giao")
+    page.keyboard.press("Enter")
+    page.locator(".vns-dym button").wait_for()
+    page.locator(".vns-dym button").click()
+    page.locator(".vns-summary").filter(has_text="hội nghị tuyên giáo").wait_for()
+    assert page.input_value("input[name=q]") == "hội nghị tuyên giáo"
+
+    # A title with markup in it is shown as text (the page fixture fails on alert()).
+    page.fill("input[name=q]", "thong bao tuyen giao")
+    page.keyboard.press("Enter")
+    title = page.locator(".vns-hit-title").filter(has_text="<script>")
+    title.first.wait_for()
+    assert "<script>alert(1)</script>" in title.first.inner_text()
+    assert page.locator(".vns-results script").count() == 0
+
+
+def test_failed_request_shows_a_message_and_retries(api, page):
+    page.route("**/v1/search?*", lambda route: route.fulfill(status=503, body="down"))
+    page.goto(api + "/")
+    _type(page, "quan 5")
+    page.keyboard.press("Enter")
+    alert = page.locator(".vns-error[role=alert]")
+    alert.wait_for()
+    assert "Không thể tải kết quả tìm kiếm" in alert.inner_text()
+    page.unroute("**/v1/search?*")
+    page.get_by_role("button", name="Thử lại").click()
+    page.locator(".vns-hit").first.wait_for()
+    assert page.locator(".vns-error").count() == 0
+
+
+def test_embedded_on_another_origin_with_cors(api, origins, page):
+    page.goto(origins["allowed"] + "/embed.html")
+    page.locator("link[href$='/static/vnsearch.css']").wait_for(state="attached")
+    _type(page, "tuyen gi")
+    with page.expect_response(lambda r: "/v1/search?" in r.url) as answer:
+        page.locator("[role=option]").first.wait_for()
+        page.keyboard.press("Enter")
+    assert answer.value.headers["access-control-allow-origin"] == origins["allowed"]
+    page.locator(".vns-hit").first.wait_for()
+    assert page.locator(".vns-hit-title mark").count() >= 1
+    assert page.locator(".vns-results").evaluate("e => getComputedStyle(e).marginTop") != "0px"
+
+
+def test_an_origin_that_is_not_allowed_gets_the_error_message(api, origins, browser):
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.goto(origins["blocked"] + "/embed.html")
+    pg.fill("input[name=q]", "quan 5")
+    pg.keyboard.press("Enter")
+    pg.locator(".vns-error[role=alert]").wait_for()
+    assert "Không thể tải kết quả tìm kiếm" in pg.inner_text(".vns-error")
+    context.close()
+
+
+def test_small_screen(api, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.goto(api + "/?q=sot+xuat+huyet")
+    pg.locator(".vns-hit").first.wait_for()
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page scrolls sideways on a phone"
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "search-results-mobile.png"))
+    context.close()

@@ -1,0 +1,158 @@
+"""``/openapi.json`` describes the API as it behaves: real responses of every
+endpoint validate against it (openapi-core), requests the API accepts are valid
+by it, and requests the API refuses with 400 are invalid by it (so the
+documented limits are the enforced ones)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlencode
+
+import falcon.testing
+import pytest
+from openapi_core import Config as OpenAPIConfig
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import ImmutableMultiDict
+
+from search_api import openapi
+from search_api.app import create_app
+from search_api.config import Config
+from search_api.errors import PROBLEM_JSON
+
+HOST = "http://localhost"
+
+
+@pytest.fixture(scope="module")
+def spec(client) -> OpenAPI:
+    resp = client.simulate_get("/openapi.json")
+    assert resp.status_code == 200
+    doc = resp.json
+    assert doc["openapi"].startswith("3.1")
+    # openapi-core decodes application/json only; our errors are problem+json.
+    config = OpenAPIConfig(extra_media_type_deserializers={PROBLEM_JSON: json.loads})
+    return OpenAPI.from_dict(doc, config=config)  # also validates the document itself
+
+
+def _call(client, path: str, query: str = "", headers: dict | None = None):
+    resp = client.simulate_get(path, query_string=query, headers=headers)
+    request = MockRequest(
+        HOST, "get", path, args=ImmutableMultiDict(parse_qsl(query, keep_blank_values=True))
+    )
+    response = MockResponse(
+        data=resp.content,
+        status_code=resp.status_code,
+        content_type=resp.headers.get("Content-Type", "application/json"),
+        headers=dict(resp.headers),
+    )
+    return resp, request, response
+
+
+OK = [
+    ("/v1/search", {}),
+    ("/v1/search", {"q": "tuyen giao"}),  # did_you_mean
+    ("/v1/search", {"q": "tuyên giáo", "per_page": "50", "sort": "newest"}),
+    ("/v1/search", {"q": "xyzzy"}),
+    ("/v1/search", {"q": "quan", "facets": "year,month,day,category,site", "year": "2017"}),
+    ("/v1/search", {"q": "quan", "facets": ""}),
+    ("/v1/search", {"from": "2017-01-01", "to": "2017-12-31", "month": "2017-03"}),
+    ("/v1/search", [("category", "Tin tức sự kiện"), ("category", "Kinh tế"), ("page", "2")]),
+    ("/v1/suggest", {"q": "ubnd q"}),
+    ("/v1/suggest", {"q": "tuyen gi", "limit": "10"}),
+    ("/v1/suggest", {}),
+    ("/v1/documents/fx-tuyen-giao", {}),
+    ("/v1/documents/fx-undated", {}),
+    ("/v1/stats", {}),
+    ("/healthz", {}),
+    ("/readyz", {}),
+    ("/openapi.json", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), OK)
+def test_successful_responses_match_the_document(client, spec, path, params):
+    resp, request, response = _call(client, path, urlencode(params))
+    assert resp.status_code == 200, resp.text[:300]
+    spec.validate_request(request)
+    spec.validate_response(request, response)
+
+
+BAD = [
+    ("/v1/search", {"page": "0"}),
+    ("/v1/search", {"per_page": "51"}),
+    ("/v1/search", {"per_page": "x"}),
+    ("/v1/search", {"q": "a" * 257}),
+    ("/v1/search", {"sort": "random"}),
+    ("/v1/search", {"from": "2017-13-01"}),
+    ("/v1/search", {"year": "17"}),
+    ("/v1/search", {"month": "2017-13"}),
+    ("/v1/search", {"facets": "color"}),
+    ("/v1/search", [("site", str(i)) for i in range(21)]),
+    ("/v1/suggest", {"q": "quan", "limit": "0"}),
+    ("/v1/suggest", {"q": "quan", "limit": "11"}),
+    ("/v1/suggest", {"q": "a" * 257}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), BAD)
+def test_refused_requests_are_invalid_by_the_document_too(client, spec, path, params):
+    resp, request, response = _call(client, path, urlencode(params))
+    assert resp.status_code == 400
+    spec.validate_response(request, response)
+    with pytest.raises(Exception):  # noqa: B017 - any openapi-core validation error
+        spec.validate_request(request)
+
+
+def test_errors_match_the_document(client, missing_index_client, spec):
+    _resp, request, response = _call(client, "/v1/documents/nope")
+    assert response.status_code == 404
+    spec.validate_response(request, response)
+    for path in ("/v1/search", "/v1/suggest", "/v1/stats", "/readyz", "/v1/documents/x"):
+        _resp, request, response = _call(
+            missing_index_client, path, "q=quan" if "s" in path else ""
+        )
+        assert response.status_code == 503, path
+        spec.validate_response(request, response)
+
+
+def test_not_modified_matches_the_document(client, spec):
+    first = client.simulate_get("/v1/suggest", params={"q": "quan"})
+    _resp, request, response = _call(
+        client, "/v1/suggest", "q=quan", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert response.status_code == 304
+    spec.validate_response(request, response)
+
+
+def test_other_endpoints_match_the_document(client, spec):
+    for path in ("/metrics", "/"):
+        _resp, request, response = _call(client, path)
+        assert response.status_code == 200
+        spec.validate_response(request, response)
+
+
+def test_limits_come_from_the_config():
+    doc = openapi.build(
+        Config(max_per_page=7, max_page_depth=70, max_query_chars=40, max_filter_values=3)
+    )
+    params = {p["name"]: p for p in doc["paths"]["/v1/search"]["get"]["parameters"]}
+    assert params["per_page"]["schema"]["maximum"] == 7
+    assert params["per_page"]["schema"]["default"] == 7
+    assert params["q"]["schema"]["maxLength"] == 40
+    assert params["site"]["schema"]["maxItems"] == 3
+    assert "70" in params["page"]["description"]
+    client = falcon.testing.TestClient(create_app(Config(max_per_page=7, max_page_depth=70)))
+    served = client.simulate_get("/openapi.json").json
+    served_params = {p["name"]: p for p in served["paths"]["/v1/search"]["get"]["parameters"]}
+    assert served_params["per_page"]["schema"]["maximum"] == 7
+
+
+def test_every_route_is_documented(client, spec):
+    app = client.app
+    routes = {"/v1/search", "/v1/suggest", "/v1/documents/{doc_id}", "/v1/stats", "/healthz"}
+    routes |= {"/readyz", "/metrics", "/openapi.json", "/", "/static/{file}"}
+    documented = set(client.simulate_get("/openapi.json").json["paths"])
+    assert documented == routes
+    for route in app._router._roots:
+        path = "/" + route.raw_segment
+        assert any(d == path or d.startswith(path + "/") for d in documented), path
