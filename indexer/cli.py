@@ -406,3 +406,10 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
 
 if __name__ == "__main__":
     main()
+
+
+# index publish / index pull (indexer/cli_replica.py; it does not import this module)
+from indexer.cli_replica import index_publish, index_pull  # noqa: E402
+
+index.add_command(index_publish)
+index.add_command(index_pull)
