@@ -19,7 +19,9 @@ from pathlib import Path
 
 import click
 
-from indexer.store import IndexHome, StoreError
+from indexer.store import IndexHome, IndexMissing, StoreError
+
+EXIT_NO_INDEX = 3
 
 _index_dir_option = click.option(
     "--index-dir",
@@ -43,7 +45,7 @@ def _fail(exc: StoreError) -> None:
     click.secho(f"error: {exc}", fg="red", err=True)
     if exc.hint:
         click.echo(f"hint: {exc.hint}", err=True)
-    sys.exit(exc.exit_code)
+    sys.exit(EXIT_NO_INDEX if isinstance(exc, IndexMissing) else exc.exit_code)
 
 
 @click.command("publish")

@@ -290,9 +290,9 @@ def publish(
     ``keep`` most recent publications, LATEST always among them.
     """
     dist = Path(dist)
-    dist.mkdir(parents=True, exist_ok=True)
     with home.lock(wait=wait, command="vnsearch index publish"):
         gen = home.current_dir()
+        dist.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.read(gen)
         toc_generation, names = _live_files(gen)
         names.append(MANIFEST)
@@ -388,7 +388,7 @@ def _publish_file(
                 if _sha256(dst) == old.sha256:
                     report.linked_files += 1
                     return FileEntry(src.name, size, old.sha256)
-                dst.unlink()
+            dst.unlink(missing_ok=True)
     size, digest = _copy_file(src, dst)
     report.copied_bytes += size
     return FileEntry(src.name, size, digest)
@@ -571,6 +571,7 @@ def _reuse(home: IndexHome, entry: FileEntry, dst: Path) -> bool:
                 continue
             _link_or_copy(local, dst)
         except OSError:
+            dst.unlink(missing_ok=True)
             continue
         return True
     return False
@@ -631,10 +632,12 @@ def _advance_in_place(gen: Path, staging: Path, pub: Publication) -> None:
         if (gen / name).exists():
             if not os.path.samefile(gen / name, staging / name):
                 raise ReplicaError(
-                    f"{gen / name} differs from the file of the same name in "
-                    f"publication {pub.publication}; the live index is unchanged",
-                    hint="this generation was not pulled from this publisher; "
-                    "roll back or rebuild this host's index home",
+                    f"{gen / name} differs from the file of the same name in publication "
+                    f"{pub.publication} (damaged here, or not pulled from this publisher); "
+                    "the live index is unchanged",
+                    hint="check it with vnsearch index check; to repair, roll back "
+                    "(vnsearch index rollback) and pull again: a generation that is not "
+                    "live is replaced by a fresh copy",
                 )
             continue
         os.rename(staging / name, gen / name)
