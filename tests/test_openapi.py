@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import falcon.testing
 import pytest
+from conftest import ROOT
 from openapi_core import Config as OpenAPIConfig
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
@@ -17,8 +18,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from search_api import openapi
 from search_api.app import create_app
-from search_api.config import Config
-from search_api.errors import PROBLEM_JSON
+from search_api.config import Config, env_name
+from search_api.errors import PROBLEM_JSON, TITLES
 
 HOST = "http://localhost"
 
@@ -156,3 +157,30 @@ def test_every_route_is_documented(client, spec):
     for route in app._router._roots:
         path = "/" + route.raw_segment
         assert any(d == path or d.startswith(path + "/") for d in documented), path
+
+
+def test_docs_cover_every_endpoint_parameter_code_and_setting(client):
+    """docs/api.md cannot go stale: every path, parameter and error code of the
+    OpenAPI document, and every setting that shapes the API, appears in it."""
+    text = (ROOT / "docs" / "api.md").read_text("utf-8")
+    doc = client.simulate_get("/openapi.json").json
+    for path, item in doc["paths"].items():
+        shown = path.replace("{doc_id}", "{id}").replace("{file}", "")
+        assert f"`GET {shown}" in text or f"`{shown}" in text, path
+        for param in item["get"].get("parameters", []):
+            if param["in"] == "query":
+                assert f"`{param['name']}`" in text, (path, param["name"])
+    for code in TITLES:
+        assert f"`{code}`" in text, code
+    for setting in (
+        "max_query_chars",
+        "max_query_words",
+        "max_per_page",
+        "max_page_depth",
+        "max_filter_values",
+        "cache_max_age",
+        "cors_origins",
+        "log_ips",
+        "refresh_interval",
+    ):
+        assert env_name(setting) in text, setting

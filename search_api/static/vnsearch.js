@@ -29,6 +29,7 @@
     relevance: "Liên quan nhất",
     newest: "Mới nhất",
     oldest: "Cũ nhất",
+    popular: "Xem nhiều nhất",
   };
   var count = 0;
 
@@ -269,7 +270,7 @@
     function sorter() {
       var label = el("label", { class: "vns-sort" }, T.sort + " ");
       var sel = el("select");
-      ["relevance", "newest", "oldest"].forEach(function (s) {
+      ["relevance", "newest", "oldest", "popular"].forEach(function (s) {
         sel.appendChild(el("option", { value: s }, T[s]));
       });
       sel.value = state.sort;
