@@ -1,0 +1,363 @@
+"""Scaling out: a real nginx, configured by deploy/nginx/vnsearch.conf, in front of
+two API instances (gunicorn), each on its own index copy made by ``index pull``.
+
+- A new generation is published and pulled by both hosts while a query stream
+  runs through nginx: not one request fails, and within seconds both hosts
+  report the new generation and the new document is found.
+- One API instance is SIGKILLed (master and workers) under the stream: nginx
+  routes around it; only requests in flight at that moment may fail.
+
+Everything listens on loopback; nginx runs in the foreground with its pid, logs,
+temporary files and cache under the test's directory. Skipped without nginx
+(`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import FIXTURE_ARTICLES, ROOT
+from test_e2e_gunicorn import Server, _clean_env, free_port
+
+from indexer.replica import publish, pull
+from indexer.store import IndexHome, build
+from search_api.server import gunicorn_command
+
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.nginx,
+    pytest.mark.skipif(
+        NGINX is None, reason="nginx is not installed (apt-get install nginx-light)"
+    ),
+]
+
+DEPLOY_CONF = ROOT / "deploy" / "nginx" / "vnsearch.conf"
+RATE = 30.0  # requests per second through nginx
+MAX_STREAM_SECONDS = 20.0  # the stream stops by itself after this, whatever happens
+CONVERGE_WITHIN = 5.0  # seconds from the end of the pulls
+
+EXTRA = replace(
+    FIXTURE_ARTICLES[0],
+    id="fx-scale-out-extra",
+    title="Khánh thành nhà văn hóa khu phố Quỳnh Lâm",
+    body="Nhà văn hóa Quỳnh Lâm mở cửa phục vụ người dân từ tháng sáu.",
+)
+NEW_QUERY = "Quỳnh Lâm"
+STREAM = [
+    ("/v1/search", {"q": "tuyên giáo"}),
+    ("/v1/search", {"q": "tuyen giao", "facets": "year,category"}),
+    ("/v1/search", {"q": NEW_QUERY}),
+    ("/v1/search", {"q": "hòa bình", "sort": "newest"}),
+    ("/v1/suggest", {"q": "tuyên"}),
+    ("/v1/search", {"q": "giao thừa"}),
+    ("/v1/documents/fx-tuyen-giao", {}),
+    ("/v1/search", {"q": "", "page": "2", "per_page": "2"}),
+]
+
+
+# -- nginx -------------------------------------------------------------------------------
+
+
+def nginx_conf(prefix: Path, port: int, upstreams: list[str]) -> Path:
+    """deploy/nginx/vnsearch.conf with loopback servers and paths under ``prefix``,
+    included from a minimal top-level nginx.conf (foreground, no root paths)."""
+    shipped = DEPLOY_CONF.read_text("utf-8")
+    server_line = re.compile(r"(\s*)server \d+\.\d+\.\d+\.\d+:\d+( [^;]*);\s*")
+    lines, replaced = [], False
+    for line in shipped.splitlines(keepends=True):
+        found = server_line.fullmatch(line)
+        if found is None:
+            lines.append(line)
+        elif not replaced:  # the first server line's parameters, for every one of ours
+            lines += [f"{found[1]}server {u}{found[2]};\n" for u in upstreams]
+            replaced = True
+    assert replaced, "no upstream server line in deploy/nginx/vnsearch.conf"
+    conf = "".join(lines)
+    for old, new in (
+        ("listen 80;", f"listen 127.0.0.1:{port};"),
+        ("/var/cache/nginx/vnsearch", str(prefix / "cache")),
+        ("/var/log/nginx/vnsearch.access.log", str(prefix / "access.log")),
+    ):
+        assert old in conf, f"{old!r} not in deploy/nginx/vnsearch.conf"
+        conf = conf.replace(old, new)
+    (prefix / "vnsearch.conf").write_text(conf, "utf-8")
+
+    built = subprocess.run([NGINX, "-V"], capture_output=True, text=True).stderr
+    temp = ["client_body", "proxy"] + [
+        m for m in ("fastcgi", "uwsgi", "scgi") if f"--without-http_{m}_module" not in built
+    ]
+    temps = "\n".join(f"    {m}_temp_path {prefix / m};" for m in temp)
+    user = "user root root;" if os.geteuid() == 0 else ""  # workers must reach tmp dirs
+    main = f"""daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
+{user}
+events {{ worker_connections 512; }}
+http {{
+{temps}
+    include {prefix / "vnsearch.conf"};
+}}
+"""
+    path = prefix / "nginx.conf"
+    path.write_text(main, "utf-8")
+    return path
+
+
+class Nginx:
+    def __init__(self, prefix: Path, port: int, upstreams: list[str]):
+        prefix.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.base = f"http://127.0.0.1:{port}"
+        conf = nginx_conf(prefix, port, upstreams)
+        argv = [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
+        check = subprocess.run([*argv, "-t"], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def error_log(self) -> str:
+        path = self.prefix / "error.log"
+        return path.read_text("utf-8", "replace") if path.exists() else ""
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"nginx exited:\n{self.error_log()}"
+            try:
+                if httpx.get(self.base + "/readyz", timeout=2.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        pytest.fail(f"nginx not ready after {timeout}s:\n{self.error_log()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+# -- the cluster ---------------------------------------------------------------------------
+
+
+@dataclass
+class Cluster:
+    origin: IndexHome
+    dist: Path
+    hosts: list[IndexHome]
+    apis: list[Server]
+    nginx: Nginx
+
+
+@pytest.fixture
+def cluster_factory(tmp_path: Path) -> Iterator:
+    started: list[Server | Nginx] = []
+
+    def make(cache_max_age: int) -> Cluster:
+        origin = IndexHome(tmp_path / "origin")
+        dist = tmp_path / "dist"
+        build(origin, FIXTURE_ARTICLES)
+        publish(origin, dist)
+        hosts, apis = [], []
+        for i in (1, 2):
+            home = IndexHome(tmp_path / f"host{i}")
+            assert pull(home, dist).generation == "g000001"
+            port = free_port()
+            argv, env, _ = gunicorn_command(
+                bind=f"127.0.0.1:{port}",
+                workers=1,
+                threads=4,
+                index_dir=home.path,
+                access_log=True,
+                environ=_clean_env(
+                    VNSEARCH_REFRESH_INTERVAL="0.2",
+                    VNSEARCH_CACHE_MAX_AGE=str(cache_max_age),
+                    VNSEARCH_LOG_LEVEL="warning",
+                ),
+            )
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each master makes its own
+            server = Server(argv, env, port, tmp_path / f"api{i}.log")
+            started.append(server)
+            hosts.append(home)
+            apis.append(server)
+        for server in apis:
+            server.wait_until("/readyz")
+        upstreams = [a.base.removeprefix("http://") for a in apis]
+        nginx = Nginx(tmp_path / "nginx", free_port(), upstreams)
+        started.append(nginx)
+        nginx.wait_ready()
+        return Cluster(origin, dist, hosts, apis, nginx)
+
+    yield make
+    for thing in reversed(started):
+        if isinstance(thing, Nginx):
+            thing.stop()
+        else:
+            thing.kill()
+
+
+@dataclass
+class Outcome:
+    at: float
+    path: str
+    status: int | None  # None: no HTTP answer at all
+    error: str = ""
+    ids: set[str] = field(default_factory=set)
+    cache: str = ""
+
+
+class QueryStream:
+    """Requests through nginx at RATE per second, several in flight at once;
+    stops when told or after MAX_STREAM_SECONDS."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.outcomes: list[Outcome] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> QueryStream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(MAX_STREAM_SECONDS + 10)
+
+    def _one(self, http: httpx.Client, path: str, params: dict) -> None:
+        at = time.monotonic()
+        try:
+            r = http.get(path, params=params)
+            ids = set()
+            if r.status_code == 200 and path == "/v1/search":
+                ids = {h["id"] for h in r.json()["hits"]}
+            outcome = Outcome(
+                at, path, r.status_code, r.text[:200], ids, r.headers.get("x-cache-status", "")
+            )
+        except httpx.HTTPError as exc:
+            outcome = Outcome(at, path, None, f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self.outcomes.append(outcome)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        with (
+            httpx.Client(base_url=self.base, timeout=10.0, limits=limits) as http,
+            ThreadPoolExecutor(max_workers=8) as pool,
+        ):
+            n = 0
+            while not self._stop.is_set() and time.monotonic() - started < MAX_STREAM_SECONDS:
+                path, params = STREAM[n % len(STREAM)]
+                pool.submit(self._one, http, path, params)
+                n += 1
+                # Keep the schedule: the n-th request leaves at n / RATE seconds.
+                self._stop.wait(max(0.0, started + n / RATE - time.monotonic()))
+
+    def failures(self, since: float = 0.0) -> list[Outcome]:
+        return [o for o in self.outcomes if o.at >= since and o.status != 200]
+
+
+def readyz(server: Server) -> dict:
+    return httpx.get(server.base + "/readyz", timeout=2.0).json()
+
+
+# -- the tests ----------------------------------------------------------------------------
+
+
+def test_new_generation_rolls_across_hosts_behind_nginx_without_a_failed_request(
+    cluster_factory,
+) -> None:
+    cluster = cluster_factory(cache_max_age=1)
+    with QueryStream(cluster.nginx.base) as stream:
+        time.sleep(2.0)
+        build(cluster.origin, [*FIXTURE_ARTICLES, EXTRA])
+        assert publish(cluster.origin, cluster.dist).publication == "g000002.1"
+        switch_started = time.monotonic()
+        for home in cluster.hosts:
+            assert pull(home, cluster.dist).action == "new"
+        pulled = time.monotonic()
+
+        # Every host reports the new generation...
+        deadline = pulled + CONVERGE_WITHIN
+        while any(readyz(api)["generation"] != "g000002" for api in cluster.apis):
+            assert time.monotonic() < deadline, [readyz(api) for api in cluster.apis]
+            time.sleep(0.05)
+        converged = time.monotonic() - pulled
+        # ... and the new document is found through nginx (cached answers expire in 1 s).
+        while True:
+            r = httpx.get(cluster.nginx.base + "/v1/search", params={"q": NEW_QUERY})
+            if EXTRA.id in {h["id"] for h in r.json()["hits"]}:
+                break
+            assert time.monotonic() < deadline + 1.0, "the new document is not found"
+            time.sleep(0.05)
+        found = time.monotonic() - pulled
+        time.sleep(1.5)  # the stream keeps running on the new generation
+
+    print(
+        f"pulls took {pulled - switch_started:.2f} s; converged {converged:.2f} s, "
+        f"found {found:.2f} s after; {len(stream.outcomes)} requests"
+    )
+    assert len(stream.outcomes) >= RATE * 4
+    assert stream.failures() == []
+    for api in cluster.apis:
+        stats = httpx.get(api.base + "/v1/stats").json()
+        assert (stats["generation"], stats["doc_count"]) == ("g000002", len(FIXTURE_ARTICLES) + 1)
+    assert any(EXTRA.id in o.ids for o in stream.outcomes)  # the stream saw it too
+    assert not any(EXTRA.id in o.ids for o in stream.outcomes if o.at < switch_started)
+    # The cache config works with the API's Cache-Control, and both hosts got traffic.
+    assert any(o.cache == "HIT" for o in stream.outcomes)
+    for api in cluster.apis:
+        assert api.log().count("GET /v1/") > 10
+        assert "Traceback" not in api.log()
+    assert "[error]" not in cluster.nginx.error_log()
+
+
+def test_nginx_routes_around_a_killed_api_instance(cluster_factory) -> None:
+    cluster = cluster_factory(cache_max_age=0)  # nothing cached: every request goes upstream
+    survivor, victim = cluster.apis
+    with QueryStream(cluster.nginx.base) as stream:
+        time.sleep(2.0)
+        killed_at = time.monotonic()
+        os.killpg(victim.proc.pid, signal.SIGKILL)  # gunicorn master and its workers
+        victim.proc.wait(5)
+        time.sleep(3.0)
+    after = [o for o in stream.outcomes if o.at >= killed_at]
+    failed = stream.failures()
+    print(f"{len(stream.outcomes)} requests, {len(after)} after the kill, {len(failed)} failed")
+    assert len(after) >= RATE * 2
+    # Only requests in flight at the moment of the kill may fail.
+    assert len(failed) <= 3, failed
+    assert all(o.at < killed_at + 1.0 for o in failed), failed
+    assert stream.failures(since=killed_at + 1.0) == []
+    with pytest.raises(httpx.TransportError):
+        httpx.get(victim.base + "/healthz", timeout=1.0)
+    assert readyz(survivor)["generation"] == "g000001"
+    # nginx did try the dead host, and took it out of rotation.
+    log = cluster.nginx.error_log()
+    assert victim.base.removeprefix("http://") in log
+    assert "upstream server temporarily disabled" in log
+    assert httpx.get(cluster.nginx.base + "/readyz").status_code == 200
