@@ -497,3 +497,23 @@ def test_pull_loop_follows_publications_and_stops_on_sigterm(
     assert out.rstrip().endswith("stopped")
     assert err.count("g000009.1") == 1  # one line per distinct problem, not one per poll
     assert "Traceback" not in err
+
+
+def test_systemd_pull_units_use_existing_options() -> None:
+    """deploy/systemd's ExecStart lines for pull name real commands and options."""
+    import shlex
+
+    checked = 0
+    for unit in sorted((ROOT / "deploy" / "systemd").glob("vnsearch-pull*.service")):
+        for line in unit.read_text("utf-8").splitlines():
+            if not line.startswith("ExecStart="):
+                continue
+            args = shlex.split(line.removeprefix("ExecStart="))[1:]
+            command, ctx = main, None
+            while args and not args[0].startswith("-"):
+                command = command.get_command(ctx, args.pop(0))
+                assert command is not None, (unit.name, line)
+            known = {opt for p in command.params for opt in p.opts}
+            assert {a for a in args if a.startswith("--")} <= known, (unit.name, line)
+            checked += 1
+    assert checked == 2
