@@ -617,32 +617,43 @@ def _toc_generation(gen: Path) -> int:
 
 
 def _advance_in_place(gen: Path, staging: Path, pub: Publication) -> None:
-    """Apply a newer commit of the live generation the way Whoosh commits."""
+    """Apply a newer commit of the live generation the way Whoosh commits: new
+    segment files first, then the TOC (readers switch here), then the manifest.
+
+    Files the live generation already has must be the very files staged (staging
+    links a local file only when its checksum matched). The same commit is
+    accepted when everything is already there: a pull killed after the TOC but
+    before PULLED.json finishes here.
+    """
     local = _toc_generation(gen)
-    if local >= pub.toc_generation:
+    if local > pub.toc_generation:
         raise ReplicaError(
-            f"the live generation {pub.generation} is at commit {local}, publication "
-            f"{pub.publication} is not newer; the live index is unchanged",
+            f"the live generation {pub.generation} is at commit {local}, newer than "
+            f"publication {pub.publication}; the live index is unchanged",
             hint="the indexing host was probably rebuilt from scratch: publish a new "
             "generation there (vnsearch index build), or roll back here first",
         )
-    wanted = {f.name for f in pub.files}
     toc = _toc_name(pub.toc_generation)
-    for name in sorted(wanted - {toc, MANIFEST}):
-        if (gen / name).exists():
-            if not os.path.samefile(gen / name, staging / name):
-                raise ReplicaError(
-                    f"{gen / name} differs from the file of the same name in publication "
-                    f"{pub.publication} (damaged here, or not pulled from this publisher); "
-                    "the live index is unchanged",
-                    hint="check it with vnsearch index check; to repair, roll back "
-                    "(vnsearch index rollback) and pull again: a generation that is not "
-                    "live is replaced by a fresh copy",
-                )
-            continue
-        os.rename(staging / name, gen / name)
+    wanted = {f.name for f in pub.files}
+    missing = []
+    for name in sorted(wanted - {MANIFEST}):
+        if not (gen / name).exists():
+            missing.append(name)
+        elif not os.path.samefile(gen / name, staging / name):
+            raise ReplicaError(
+                f"{gen / name} differs from the file of the same name in publication "
+                f"{pub.publication} (damaged here, or not pulled from this publisher); "
+                "the live index is unchanged",
+                hint="check it with vnsearch index check; to repair, roll back "
+                "(vnsearch index rollback) and pull again: a generation that is not "
+                "live is replaced by a fresh copy",
+            )
+    for name in missing:
+        if name != toc:
+            os.rename(staging / name, gen / name)
     _fsync_dir(gen)
-    os.rename(staging / toc, gen / toc)  # readers see the new commit from here on
+    if toc in missing:
+        os.rename(staging / toc, gen / toc)  # readers see the new commit from here on
     os.replace(staging / MANIFEST, gen / MANIFEST)
     os.replace(staging / PULLED, gen / PULLED)
     _fsync_dir(gen)
@@ -676,7 +687,7 @@ def pull_loop(
             last_error = ""
         except Cancelled:
             break
-        except (StoreError, OSError) as exc:
+        except Exception as exc:  # reported, retried at the next poll
             message = f"error: {exc}" + (f" (hint: {exc.hint})" if getattr(exc, "hint", "") else "")
             if message != last_error:  # one line per distinct problem, not per poll
                 echo(message)

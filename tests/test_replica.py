@@ -278,6 +278,28 @@ def test_a_damaged_live_file_stops_an_in_place_update(
     assert not (host.current_dir() / "_MAIN_2.toc").exists()
 
 
+def test_pull_killed_after_the_toc_switch_finishes_next_time(
+    origin: IndexHome, dist: Path, host: IndexHome, monkeypatch
+) -> None:
+    publish(origin, dist)
+    pull(host, dist)
+    update(origin, [*FIXTURE_ARTICLES[:6], EXTRA])
+    publish(origin, dist)
+    gen = host.path / "g000001"
+    old_pulled = (gen / PULLED).read_text()
+    old_manifest = (gen / MANIFEST).read_text()
+    pull(host, dist)
+    # As if the pull had died between the TOC rename and the manifests.
+    (gen / PULLED).write_text(old_pulled)
+    (gen / MANIFEST).write_text(old_manifest)
+    spy = CopySpy(monkeypatch, dist)
+    report = pull(host, dist)
+    assert report.action == "updated" and set(spy.files) == {MANIFEST}
+    assert json.loads((gen / PULLED).read_text())["publication"] == "g000001.2"
+    assert json.loads((gen / MANIFEST).read_text())["doc_count"] == 7
+    assert pull(host, dist).action == "unchanged"
+
+
 # -- refusals leave the live generation serving --------------------------------------------
 
 
