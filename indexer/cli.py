@@ -104,6 +104,13 @@ html_config_option = click.option(
     help="TOML file of CSS selectors per site for .html/.htm pages (see docs/operations.md).",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+limitmb_option = click.option(
+    "--limitmb",
+    type=click.IntRange(32, 65536),
+    default=512,
+    show_default=True,
+    help="Memory (MB) each writer process gives its postings before spilling to disk.",
+)
 
 
 def _read(sources: tuple[Path, ...], html_config: Path | None):
@@ -125,6 +132,7 @@ def _read(sources: tuple[Path, ...], html_config: Path | None):
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_dir_option
 @workers_option
+@limitmb_option
 @wait_option
 @html_config_option
 @report_option
@@ -134,6 +142,7 @@ def index_build(
     sources: tuple[Path, ...],
     index_dir: Path,
     workers: int,
+    limitmb: int,
     wait: float,
     html_config: Path | None,
     report_file: Path | None,
@@ -160,6 +169,7 @@ def index_build(
                 wait=wait,
                 progress=bar.update,
                 sources=[str(s) for s in sources],
+                limitmb=limitmb,
             )
     except NothingIndexed as exc:
         _print_rejections(exc.report, report_file)
@@ -181,6 +191,7 @@ def index_build(
 )
 @click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
 @workers_option
+@limitmb_option
 @wait_option
 @html_config_option
 @report_option
@@ -192,6 +203,7 @@ def index_update(
     delete_missing: bool,
     dry_run: bool,
     workers: int,
+    limitmb: int,
     wait: float,
     html_config: Path | None,
     report_file: Path | None,
@@ -220,6 +232,7 @@ def index_update(
                 workers=workers,
                 wait=wait,
                 progress=bar.update,
+                limitmb=limitmb,
             )
     except NothingRead as exc:
         _print_rejections(exc.report, report_file)
@@ -404,12 +417,12 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
         click.echo(f"   {_terminal(hit['highlight']['snippet'])}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 # index publish / index pull (indexer/cli_replica.py; it does not import this module)
 from indexer.cli_replica import index_publish, index_pull  # noqa: E402
 
 index.add_command(index_publish)
 index.add_command(index_pull)
+
+
+if __name__ == "__main__":
+    main()

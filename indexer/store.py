@@ -419,7 +419,7 @@ def build(
     wait: float = 5.0,
     progress: Progress | None = None,
     sources: list[str] | None = None,
-    limitmb: int = 256,
+    limitmb: int = 512,
 ) -> Report:
     """Write a complete new generation and make it live. The live index is
     untouched until the very last step."""
@@ -580,7 +580,7 @@ def update(
     workers: int = 1,
     wait: float = 5.0,
     progress: Progress | None = None,
-    limitmb: int = 256,
+    limitmb: int = 512,
 ) -> Report:
     """Bring the live generation in line with ``items``, in place.
 
