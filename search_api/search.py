@@ -45,14 +45,16 @@ DEFAULT_FACETS = ("year", "month", "category")
 SORTS = ("relevance", "newest", "oldest", "popular")
 
 # BM25 parameters, per field. Titles are short and nearly equal in length.
+# Weights tuned with bench/relevance.py (docs/benchmarks.md): a title weight
+# above the body's cost more on body-sentence queries than it gained on titles.
 K1 = 1.2
 B = {"t": 0.3, "b": 0.75}
-FIELD_WEIGHT = {"t": 2.0, "b": 1.0}
+FIELD_WEIGHT = {"t": 1.0, "b": 1.0}
 # Grades of a query syllable's forms (accented query).
 W_EXACT, W_TONE, W_FOLD = 1.0, 0.5, 0.25
 MAX_TONE_VARIANTS = 3
 # Adjacent query syllables found as a pyvi word or a title bigram.
-W_PAIR = 0.8
+W_PAIR = 2.0
 # Boost of the likely accented reading of an unaccented query.
 W_READING = 0.35
 # Did-you-mean / likely reading: candidates per syllable, and the score of a
