@@ -386,7 +386,9 @@ def _terminal(text: str) -> str:
 @index_dir_option
 @click.option("--limit", "-n", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option(
+    "--sort", type=click.Choice(["relevance", "newest", "oldest", "popular"]), default="relevance"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @_store_errors
 def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_json: bool) -> None:
@@ -415,6 +417,38 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
         click.echo(f"\n{i}. {_terminal(hit['highlight']['title'])}  [{hit['score']}]")
         click.secho(f"   {hit['id']}  {meta}", dim=True)
         click.echo(f"   {_terminal(hit['highlight']['snippet'])}")
+
+
+@main.command()
+@index_dir_option
+@click.option("--bind", envvar="VNSEARCH_BIND", default=None, help="HOST:PORT or unix:PATH.")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes.")
+@click.option("--threads", type=int, default=None, help="Threads per worker (gthread).")
+@click.option("--log-level", default=None, help="debug, info, warning or error.")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve(
+    index_dir: Path,
+    bind: str | None,
+    workers: int | None,
+    threads: int | None,
+    log_level: str | None,
+    access_log: bool,
+) -> None:
+    """Serve the search API with gunicorn (flags override VNSEARCH_* variables)."""
+    from search_api.config import ConfigError
+    from search_api.server import run
+
+    try:
+        run(
+            bind=bind,
+            workers=workers,
+            threads=threads,
+            index_dir=str(index_dir),
+            log_level=log_level,
+            access_log=access_log,
+        )
+    except ConfigError as exc:
+        _fail(str(exc), code=2)
 
 
 # index publish / index pull (indexer/cli_replica.py; it does not import this module)
