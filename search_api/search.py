@@ -66,6 +66,8 @@ W_ABBREVIATION = 0.8
 # Relaxed matching: when a query of 3+ words finds fewer than RELAX_BELOW
 # documents, documents with RELAX_FRACTION of its words (at least 2) also match.
 RELAX_MIN_CLAUSES, RELAX_BELOW, RELAX_FRACTION = 3, 3, 0.6
+# Phrase candidates verified per step between deadline checks.
+PHRASE_SLICE = 256
 # Vietnamese function words still match, but count less.
 W_STOP = 0.3
 
@@ -94,6 +96,26 @@ class _Plan:
     highlight_folds: set[str] = field(default_factory=set)
     did_you_mean: str | None = None
     relaxed: bool = False
+    timed_out: bool = False
+
+
+class SearchTimeout(Exception):
+    """The query did not finish within the service's time limit."""
+
+
+class _Deadline:
+    """Checked between the costly steps of a query; a query past it stops."""
+
+    def __init__(self, seconds: float | None):
+        self.at = None if not seconds else time.monotonic() + seconds
+        self.partial = False
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() > self.at
+
+    def check(self) -> None:
+        if self.expired():
+            raise SearchTimeout
 
 
 class IndexUnavailable(Exception):
@@ -120,6 +142,7 @@ class SearchService:
         background: bool = True,
         abbreviations: Abbreviations | None = None,
         result_cache_size: int = 4096,
+        time_limit: float | None = 2.0,
     ):
         self.home = IndexHome(index_dir)
         self.abbreviations = abbreviations or load_abbreviations()
@@ -131,6 +154,9 @@ class SearchService:
         self._checked = 0.0
         self._loading = False
         self.result_cache_size = result_cache_size
+        # Seconds one query may spend matching before it stops: partial phrase
+        # results are returned flagged "timed_out"; otherwise SearchTimeout.
+        self.time_limit = time_limit
         self._results: OrderedDict[tuple[str, SearchRequest], dict] = OrderedDict()
 
     # -- snapshot lifecycle ------------------------------------------------------
@@ -230,7 +256,8 @@ class SearchService:
             if cached is None:
                 cached = self._search(snap, req)
                 with self._lock:
-                    self._results[ck] = cached
+                    if not cached.get("timed_out"):
+                        self._results[ck] = cached
                     while len(self._results) > self.result_cache_size:
                         self._results.popitem(last=False)
             out = dict(cached)
@@ -321,12 +348,12 @@ class SearchService:
 
     def _matched(self, snap: Snapshot, req: SearchRequest) -> np.ndarray:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(snap, pq, self.abbreviations)
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit))
         return np.flatnonzero(plan.mask & _filters(snap, req))
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(snap, pq, self.abbreviations)
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit))
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
         total = len(matched)
@@ -357,6 +384,8 @@ class SearchService:
             out["did_you_mean"] = plan.did_you_mean
         if plan.relaxed:
             out["relaxed"] = True
+        if plan.timed_out:
+            out["timed_out"] = True
         return out
 
 
@@ -443,7 +472,12 @@ def _clause_mask(snap: Snapshot, clause: _Clause) -> np.ndarray:
     return out
 
 
-def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Plan:
+def _plan(
+    snap: Snapshot,
+    pq: ParsedQuery,
+    abbreviations: Abbreviations,
+    deadline: _Deadline | None = None,
+) -> _Plan:
     n = snap.size
     if pq.empty:
         mask = snap.live.copy()
@@ -458,7 +492,12 @@ def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Pla
     clauses = _clauses(pq, abbreviations)
 
     # Matching: every clause (stopwords aside), every phrase, no excluded word.
-    required = [_clause_mask(snap, c) for c in clauses if not c.optional]
+    deadline = deadline or _Deadline(None)
+    required = []
+    for c in clauses:
+        if not c.optional:
+            deadline.check()
+            required.append(_clause_mask(snap, c))
     mask = snap.live.copy()
     for m in required:
         mask &= m
@@ -468,7 +507,8 @@ def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Pla
     phrases = snap.live.copy()
     for group in pq.groups:
         if group.quoted and group.is_phrase:
-            phrases &= _phrase_mask(snap, group.syllables, mask & phrases)
+            deadline.check()
+            phrases &= _phrase_mask(snap, group.syllables, mask & phrases, deadline)
     if pq.excluded:
         phrases &= ~_any_form(snap, pq.excluded)
     strict = mask & phrases
@@ -484,6 +524,7 @@ def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Pla
             strict, relaxed = loose, True
 
     # Ranking.
+    deadline.check()
     for i, syl in enumerate(all_sylls):
         weight = W_STOP if syl.key in STOPWORDS else 1.0
         _score_syllable(snap, scores, syl, accented, weight, reading[i] if reading else None)
@@ -505,7 +546,7 @@ def _plan(snap: Snapshot, pq: ParsedQuery, abbreviations: Abbreviations) -> _Pla
     dym = None
     if reading and reading != [s.key for s in all_sylls]:
         dym = " ".join(reading)
-    return _Plan(strict, scores, folds, dym, relaxed)
+    return _Plan(strict, scores, folds, dym, relaxed, deadline.partial)
 
 
 def _idf(snap: Snapshot, df: int) -> float:
@@ -620,10 +661,17 @@ def _any_form(snap: Snapshot, sylls: list[Syllable]) -> np.ndarray:
     return mask
 
 
-def _phrase_mask(snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray) -> np.ndarray:
+def _phrase_mask(
+    snap: Snapshot,
+    sylls: list[Syllable],
+    candidates: np.ndarray,
+    deadline: _Deadline | None = None,
+) -> np.ndarray:
     """Documents among ``candidates`` where ``sylls`` occur consecutively in the
     title or the body; each syllable in its typed form (key form when typed with
-    diacritics, folded otherwise), as the ``p`` fields index both at each position."""
+    diacritics, folded otherwise), as the ``p`` fields index both at each position.
+    Candidates are verified in slices; past the deadline the rest is skipped and
+    the answer is flagged partial."""
     out = np.zeros(snap.size, dtype=bool)
     docs = np.flatnonzero(candidates)
     if len(docs) == 0:
@@ -634,18 +682,21 @@ def _phrase_mask(snap: Snapshot, sylls: list[Syllable], candidates: np.ndarray) 
         cand = docs
         for t in terms:
             cand = np.intersect1d(cand, snap.postings(fld, t).ids, assume_unique=True)
-        if len(cand) == 0:
-            continue
-        per_term = [snap.positions(fld, t, cand) for t in terms]
-        for d in cand:
-            d = int(d)
-            starts = set(per_term[0].get(d, ()))
-            for k in range(1, len(terms)):
-                starts &= {p - k for p in per_term[k].get(d, ())}
-                if not starts:
-                    break
-            if starts:
-                out[d] = True
+        for lo in range(0, len(cand), PHRASE_SLICE):
+            if deadline is not None and deadline.expired():
+                deadline.partial = True
+                return out
+            part = cand[lo : lo + PHRASE_SLICE]
+            per_term = [snap.positions(fld, t, part) for t in terms]
+            for d in part:
+                d = int(d)
+                starts = set(per_term[0].get(d, ()))
+                for k in range(1, len(terms)):
+                    starts &= {p - k for p in per_term[k].get(d, ())}
+                    if not starts:
+                        break
+                if starts:
+                    out[d] = True
     return out
 
 

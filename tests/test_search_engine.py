@@ -246,3 +246,35 @@ def test_segment_without_dated_documents(tmp_path):
         assert ids(svc, "", sort="newest")[0] == "d1"
     finally:
         svc.close()
+
+
+def test_time_limit_flags_partial_phrase_results(tmp_path):
+    import search_api.search as search_module
+
+    docs = [_a(f"p{i}", f"Tin {i}", "công tác tuyên giáo " * 3) for i in range(40)]
+    home = IndexHome(tmp_path / "index")
+    build(home, docs, workers=1)
+    svc = SearchService(str(home.path), background=False, time_limit=1e-9, result_cache_size=0)
+    try:
+        # Even the first clause check is past a 1 ns deadline.
+        with pytest.raises(search_module.SearchTimeout):
+            svc.search(SearchRequest(q="tuyên giáo"))
+    finally:
+        svc.close()
+    svc = SearchService(str(home.path), background=False, time_limit=None, result_cache_size=0)
+    try:
+        full = svc.search(SearchRequest(q='"công tác tuyên giáo"'))
+        assert full["total_hits"] == 40 and "timed_out" not in full
+        deadline = search_module._Deadline(3600)
+        deadline.at = 0.0  # expired before phrase verification starts
+        snap = svc.snapshot()
+        try:
+            from search_api.query import parse
+
+            pq = parse('"công tác tuyên giáo"')
+            mask = search_module._phrase_mask(snap, pq.groups[0].syllables, snap.live, deadline)
+            assert not mask.any() and deadline.partial
+        finally:
+            snap.release()
+    finally:
+        svc.close()
