@@ -5,28 +5,28 @@ What the visitor has typed so far is split into syllables and folded (so
 syllable but the last is complete and must be a title syllable; the last one is
 still being typed and matches as a prefix (unless the text ends with a space).
 
-Per snapshot, one :class:`TitleIndex` is built on first use (``snap.memo``):
-
-- ``terms``: the sorted folded title syllables. A prefix is a contiguous range
-  of them (two bisections), and with the postings laid out term after term
-  (CSR: ``ptr``/``docs``) the documents of a whole prefix range are one
-  contiguous slice of ``docs``: no loop over the matching terms.
-- per document: the title, its folded syllables (for the in-order bonus and the
-  dedupe key), the first syllable's term number, and a static prior from
-  recency and views.
+Per snapshot, one :class:`TitleIndex` is built on first use (``snap.memo``) from
+the folded title field ``tf``: its terms, sorted, and their postings laid out
+term after term (CSR: ``ptr``/``docs``). A prefix is a contiguous range of terms
+(two bisections), so the documents of a whole prefix range are one contiguous
+slice of ``docs``: no loop over the matching terms. Building it reads each title
+term's postings once (about a second on 39k articles); titles themselves are
+read only for the few candidates a query ranks, and kept.
 
 Ranking: the number of typed words found dominates (titles with every word come
-first; when there are too few, titles missing one word fill the list), then a
-bonus when the title starts with the typed words and when they occur in the
-typed order, then the prior (recency weighs more than views). Identical titles
-(same folded syllables) are shown once, the best-ranked one.
+first; with three or more words typed, titles missing one may fill the list),
+then a static prior from recency and views picks the leading candidates, which
+are re-ranked with bonuses for a title that starts with the typed words, has
+them in the typed order, and has the diacritics that were typed. Identical
+titles (same folded syllables) are shown once, the best-ranked one.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
@@ -37,6 +37,7 @@ from search_api.snapshot import Snapshot
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 10
 MEMO_KEY = "suggest"
+TITLE_FIELD = "tf"
 
 # Score parts: found words dominate; the bonuses beat the prior (at most 1).
 W_FOUND = 10.0
@@ -46,23 +47,38 @@ W_ORDER = 3.0
 W_ACCENT = 1.5
 W_RECENT = 0.7
 W_VIEWS = 0.3
-# Candidates ranked by the cheap vectorised score before the in-order check.
+# Candidates (by words found and prior) re-ranked with the title-based bonuses,
+# and the most looked at when duplicate titles use up the first window.
 _REFINE = 64
+_MAX_WINDOW = 2048
 _TOP = "\U0010ffff"
+# One build at a time: concurrent first requests wait for it instead of each
+# building a copy.
+_BUILD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
+class Title:
+    """What a suggestion needs of one document (read from its stored fields)."""
+
+    text: str
+    folded: tuple[str, ...]
+    keyed: tuple[str, ...]  # key forms (with diacritics), same positions
+    id: str | None
+    url: str | None
+    published: str | None
+
+
+@dataclass(slots=True)
 class TitleIndex:
     """The suggest structures of one snapshot (see the module docstring)."""
 
+    snap: Snapshot
     terms: list[str]
     ptr: np.ndarray  # int64, len(terms) + 1
-    docs: np.ndarray  # int32 docnums, sorted within each term
-    first: np.ndarray  # int32 term number of each title's first syllable, -1 if none
+    docs: np.ndarray  # int64 docnums, sorted within each term
     prior: np.ndarray  # float32 in [0, 1]
-    titles: list[str]
-    folded: list[tuple[str, ...]]
-    keyed: list[tuple[str, ...]]  # key forms (with diacritics), same positions
+    _titles: dict[int, Title] = field(default_factory=dict)
 
     def term_range(self, prefix: str) -> tuple[int, int]:
         """Term numbers ``[lo, hi)`` of the terms starting with ``prefix``."""
@@ -78,48 +94,50 @@ class TitleIndex:
         """Docnums of the terms ``[lo, hi)`` (repeats when a title has several)."""
         return self.docs[self.ptr[lo] : self.ptr[hi]]
 
+    def title(self, d: int) -> Title:
+        """The title of document ``d``, read once and kept (only ranked
+        candidates are ever read)."""
+        t = self._titles.get(d)
+        if t is None:
+            stored = self.snap.stored(d)
+            text = stored.get("title") or ""
+            sylls = [text[s:e] for s, e in syllable_spans(text)]
+            t = Title(
+                text=text,
+                folded=tuple(fold(x) for x in sylls),
+                keyed=tuple(key(x) for x in sylls),
+                id=stored.get("id"),
+                url=stored.get("url"),
+                published=stored.get("published"),
+            )
+            self._titles[d] = t  # a plain dict store: atomic under the GIL
+        return t
+
 
 def build_title_index(snap: Snapshot) -> TitleIndex:
-    """Read every live title once and lay out the structures."""
-    size = snap.size
-    titles = [""] * size
-    folded: list[tuple[str, ...]] = [()] * size
-    keyed: list[tuple[str, ...]] = [()] * size
-    codes: dict[str, int] = {}
-    row_docs: list[int] = []
-    row_terms: list[int] = []
-    first_code = np.full(size, -1, dtype=np.int64)
-    for d in np.flatnonzero(snap.live).tolist():
-        title = snap.stored(d).get("title") or ""
-        sylls = [title[s:e] for s, e in syllable_spans(title)]
-        toks = tuple(fold(x) for x in sylls)
-        titles[d] = title
-        folded[d] = toks
-        keyed[d] = tuple(key(x) for x in sylls)
-        for t in dict.fromkeys(toks):
-            code = codes.setdefault(t, len(codes))
-            row_docs.append(d)
-            row_terms.append(code)
-        if toks:
-            first_code[d] = codes[toks[0]]
-    terms = sorted(codes)
-    rank = np.empty(len(codes) + 1, dtype=np.int64)
-    rank[[codes[t] for t in terms]] = np.arange(len(terms))
-    rank[-1] = -1  # first_code -1 stays -1
-    term_of_row = rank[np.asarray(row_terms, dtype=np.int64)]
-    doc_of_row = np.asarray(row_docs, dtype=np.int32)
-    order = np.lexsort((doc_of_row, term_of_row))
-    ptr = np.searchsorted(term_of_row[order], np.arange(len(terms) + 1)).astype(np.int64)
+    """Lay out the postings of every folded title term, term after term."""
+    terms: list[str] = []
+    parts: list[np.ndarray] = []
+    for text, _info in snap.reader.iter_field(TITLE_FIELD):
+        term = text.decode("utf-8") if isinstance(text, bytes) else text
+        ids = snap.postings(TITLE_FIELD, term).ids
+        if len(ids):
+            terms.append(term)
+            parts.append(ids)
+    order = sorted(range(len(terms)), key=terms.__getitem__)  # lexicon order is byte order
+    lengths = np.fromiter((len(parts[i]) for i in order), dtype=np.int64, count=len(order))
+    ptr = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    docs = np.concatenate([parts[i] for i in order]) if parts else np.zeros(0, dtype=np.int64)
     return TitleIndex(
-        terms=terms,
-        ptr=ptr,
-        docs=doc_of_row[order],
-        first=rank[first_code].astype(np.int32),
-        prior=_prior(snap),
-        titles=titles,
-        folded=folded,
-        keyed=keyed,
+        snap=snap, terms=[terms[i] for i in order], ptr=ptr, docs=docs, prior=_prior(snap)
     )
+
+
+def title_index(snap: Snapshot) -> TitleIndex:
+    """The snapshot's title index, built by the first caller only."""
+    with _BUILD_LOCK:
+        return snap.memo(MEMO_KEY, build_title_index)
 
 
 def _prior(snap: Snapshot) -> np.ndarray:
@@ -175,38 +193,32 @@ def suggest(snap: Snapshot, q: str, limit: int = DEFAULT_LIMIT, max_words: int =
     out: dict = {"query": q, "suggestions": []}
     if typed.count == 0:
         return out
-    ix: TitleIndex = snap.memo(MEMO_KEY, build_title_index)
+    ix = title_index(snap)
     found = np.zeros(snap.size, dtype=np.int8)
-    ranges = []
     for w in typed.words:
         lo, hi = ix.exact(w)
         found[ix.postings(lo, hi)] += 1  # one term: no repeated docnums
-        ranges.append((lo, hi))
     if typed.prefix is not None:
         lo, hi = ix.term_range(typed.prefix)
         hit = np.zeros(snap.size, dtype=bool)
         hit[ix.postings(lo, hi)] = True
         found += hit
-        ranges.append((lo, hi))
     need = typed.count
     # With three or more words typed, titles missing one may fill the list.
     cands = np.flatnonzero(found >= (need - 1 if need >= 3 else need))
     if len(cands) == 0:
         return out
     score = W_FOUND * found[cands].astype(np.float32) + ix.prior[cands]
-    lo, hi = ranges[0]
-    score += W_START * ((ix.first[cands] >= lo) & (ix.first[cands] < hi))
-    shown = _top(ix, typed, cands, score, found, need, limit)
     marks = (set(typed.words), typed.prefix)
-    for d in shown:
-        stored = snap.stored(d)
+    for d in _top(ix, typed, cands, score, found, need, limit):
+        t = ix.title(d)
         out["suggestions"].append(
             {
-                "id": stored.get("id"),
-                "title": ix.titles[d],
-                "highlight": mark(ix.titles[d], *marks),
-                "url": stored.get("url"),
-                "published": stored.get("published"),
+                "id": t.id,
+                "title": t.text,
+                "highlight": mark(t.text, *marks),
+                "url": t.url,
+                "published": t.published,
             }
         )
     return out
@@ -234,9 +246,11 @@ def _top(
             picked = _pick(ix, typed, docs, sc, k, want, seen)
             if len(picked) == want or k == len(docs):
                 break
-            k = min(len(docs), k * 4)  # duplicate titles used up the window
+            if k >= _MAX_WINDOW:
+                break
+            k = min(len(docs), k * 4, _MAX_WINDOW)  # duplicate titles used up the window
         shown += picked
-        seen.update(ix.folded[d] for d in picked)
+        seen.update(ix.title(d).folded for d in picked)
         if len(shown) == limit:
             break
     return shown
@@ -262,7 +276,7 @@ def _pick(
     picked: list[int] = []
     keys = set(seen)
     for _neg, d in ranked:
-        key = ix.folded[d]
+        key = ix.title(d).folded
         if key not in keys:
             keys.add(key)
             picked.append(d)
@@ -272,23 +286,24 @@ def _pick(
 
 
 def _bonus(ix: TitleIndex, d: int, typed: Typed) -> float:
-    """W_ORDER when the typed words occur consecutively and in order (the last
-    one as a prefix), plus W_ACCENT times the share of the syllables typed with
-    diacritics that the title has with the same diacritics."""
+    """W_START when the title starts with the typed words, W_ORDER when they
+    occur consecutively and in order (the last one as a prefix), plus W_ACCENT
+    times the share of the syllables typed with diacritics that the title has
+    with the same diacritics."""
     bonus = 0.0
-    toks = ix.folded[d]
+    title = ix.title(d)
+    toks = title.folded
     seq = list(typed.words)
     n = len(seq)
-    if typed.count >= 2:
-        for i in range(len(toks) - typed.count + 1):
-            if list(toks[i : i + n]) == seq and (
-                typed.prefix is None or toks[i + n].startswith(typed.prefix)
-            ):
-                bonus += W_ORDER
-                break
+    for i in range(len(toks) - typed.count + 1):
+        if list(toks[i : i + n]) == seq and (
+            typed.prefix is None or toks[i + n].startswith(typed.prefix)
+        ):
+            bonus += (W_START if i == 0 else 0.0) + (W_ORDER if typed.count >= 2 else 0.0)
+            break
     asked = len(typed.accented) + (typed.accented_prefix is not None)
     if asked:
-        keys = ix.keyed[d]
+        keys = title.keyed
         same = sum(a in keys for a in typed.accented)
         if typed.accented_prefix is not None:
             same += any(k.startswith(typed.accented_prefix) for k in keys)
