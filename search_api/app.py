@@ -15,6 +15,7 @@ import orjson
 
 from search_api import errors, openapi
 from search_api.config import Config, multiprocess_metrics_dir
+from search_api.limits import RequestLimits, StaticMethods
 from search_api.metrics import Metrics
 from search_api.middleware import AccessLog, Gzip, StaticCaching
 from search_api.resources import (
@@ -30,6 +31,8 @@ from search_api.resources import (
 from search_api.search import SearchService
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Content-Security-Policy of every answer but the demo page (which sets its own).
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class SecurityHeaders:
@@ -43,6 +46,11 @@ class SecurityHeaders:
     ) -> None:
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("Referrer-Policy", "no-referrer")
+        # Nothing here may be framed; JSON and files run no content of their own
+        # (the demo page sets its own, wider policy).
+        resp.set_header("X-Frame-Options", "DENY")
+        if not resp.get_header("Content-Security-Policy"):
+            resp.set_header("Content-Security-Policy", API_CSP)
         if self.vary_origin:
             # Answers differ by Origin when only some origins get CORS headers.
             resp.append_header("Vary", "Origin")
@@ -62,6 +70,7 @@ def create_app(
             config.index_dir,
             refresh_interval=config.refresh_interval,
             max_query_syllables=config.max_query_words,
+            time_limit=config.search_timeout_ms / 1000,
         )
 
     if metrics_dir is None:
@@ -71,6 +80,8 @@ def create_app(
     cors = config.cors_origins
     # process_response runs in reverse order: gzip last, the access log before it.
     middleware: list[object] = [Gzip(), AccessLog(log_ips=config.log_ips), metrics]
+    middleware.append(RequestLimits(config.max_url_length, config.max_body_bytes))
+    middleware.append(StaticMethods("/static"))
     if cors:
         middleware.append(falcon.CORSMiddleware(allow_origins="*" if cors == ("*",) else cors))
     middleware.append(SecurityHeaders(vary_origin=bool(cors) and cors != ("*",)))

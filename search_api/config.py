@@ -38,6 +38,12 @@ class Config:
     max_page_depth: int = 1000
     # Values of one repeatable filter (category=a&category=b...).
     max_filter_values: int = 20
+    # Longest request target (path + query string); longer: 414 uri_too_long.
+    max_url_length: int = 4096
+    # Largest request body; the API is GET-only, so by default any body is a 413.
+    max_body_bytes: int = 0
+    # Milliseconds one query may run before it stops (503 search_timeout).
+    search_timeout_ms: int = 2000
     # Seconds between checks for a new index generation or commit.
     refresh_interval: float = 1.0
     log_level: str = "info"
@@ -50,6 +56,12 @@ class Config:
     bind: str = "127.0.0.1:8000"
     workers: int = 2
     threads: int = 4
+    # gunicorn: seconds of silence after which a worker is killed and replaced,
+    # and requests after which a worker is recycled (0: never), plus a random
+    # 0..jitter more so that workers do not restart together.
+    worker_timeout: int = 30
+    max_requests: int = 10_000
+    max_requests_jitter: int = 1_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
@@ -73,6 +85,13 @@ class Config:
                 "VNSEARCH_MAX_PER_PAGE",
                 f"VNSEARCH_MAX_PER_PAGE ({self.max_per_page}) must not exceed "
                 f"VNSEARCH_MAX_PAGE_DEPTH ({self.max_page_depth})",
+            )
+        if self.search_timeout_ms >= self.worker_timeout * 1000:
+            raise ConfigError(
+                "VNSEARCH_SEARCH_TIMEOUT_MS",
+                f"VNSEARCH_SEARCH_TIMEOUT_MS ({self.search_timeout_ms}) must be below "
+                f"VNSEARCH_WORKER_TIMEOUT ({self.worker_timeout} s): a slow query must end "
+                "with a 503 before gunicorn kills the worker",
             )
 
 
@@ -135,6 +154,9 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "max_per_page": _int,
     "max_page_depth": _int,
     "max_filter_values": _int,
+    "max_url_length": _int,
+    "max_body_bytes": _int,
+    "search_timeout_ms": _int,
     "refresh_interval": _float,
     "log_level": _lower,
     "cache_max_age": _int,
@@ -142,6 +164,9 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "bind": _text,
     "workers": _int,
     "threads": _int,
+    "worker_timeout": _int,
+    "max_requests": _int,
+    "max_requests_jitter": _int,
 }
 
 
@@ -216,6 +241,10 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "max_per_page": _at_least(1, 1_000),
     "max_page_depth": _at_least(1, 1_000_000),
     "max_filter_values": _at_least(1, 1_000),
+    # gunicorn refuses request lines over 8190 bytes whatever we say.
+    "max_url_length": _at_least(256, 8_000),
+    "max_body_bytes": _at_least(0, 10_000_000),
+    "search_timeout_ms": _at_least(1, 3_600_000),
     "refresh_interval": _check_seconds,
     "log_level": _check_level,
     "cache_max_age": _at_least(0, 31_536_000),
@@ -223,4 +252,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "bind": _check_bind,
     "workers": _at_least(1, 256),
     "threads": _at_least(1, 1_000),
+    "worker_timeout": _at_least(1, 3_600),
+    "max_requests": _at_least(0, 100_000_000),
+    "max_requests_jitter": _at_least(0, 100_000_000),
 }

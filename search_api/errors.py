@@ -16,7 +16,7 @@ from typing import Any
 
 import falcon
 
-from search_api.search import IndexUnavailable
+from search_api.search import IndexUnavailable, SearchTimeout
 
 log = logging.getLogger("vnsearch.api")
 
@@ -34,7 +34,10 @@ TITLES = {
     "too_many_values": "Too many values",
     "not_found": "Not found",
     "method_not_allowed": "Method not allowed",
+    "body_too_large": "Request body too large",
+    "uri_too_long": "Address too long",
     "index_unavailable": "Index unavailable",
+    "search_timeout": "Search timed out",
     "internal_error": "Internal server error",
 }
 
@@ -129,6 +132,23 @@ def handle_index_unavailable(
     )
 
 
+def handle_search_timeout(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict
+) -> None:
+    """A query ran past ``VNSEARCH_SEARCH_TIMEOUT_MS``: 503, try again later."""
+    log.warning("search timed out on %s", req.path)
+    _respond(
+        req,
+        resp,
+        APIError(
+            falcon.HTTP_503,
+            "search_timeout",
+            "The search took too long and was stopped; try again shortly or narrow the query.",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        ),
+    )
+
+
 _GENERIC_500 = "The server could not complete the request. It has been logged."
 
 
@@ -145,6 +165,7 @@ def install(app: falcon.App) -> None:
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(IndexUnavailable, handle_index_unavailable)
+    app.add_error_handler(SearchTimeout, handle_search_timeout)
 
 
 def _phrase(status: int) -> str:

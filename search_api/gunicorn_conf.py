@@ -38,15 +38,19 @@ workers = _config.workers
 threads = _config.threads
 worker_class = "gthread"
 
-# A search takes milliseconds; a worker silent for this long is stuck.
-timeout = 30
+# A search takes milliseconds (and stops at VNSEARCH_SEARCH_TIMEOUT_MS); a worker
+# silent for VNSEARCH_WORKER_TIMEOUT seconds is stuck: the master kills and replaces it.
+timeout = _config.worker_timeout
 # On SIGTERM, in-flight requests get this long to finish.
 graceful_timeout = 10
 keepalive = 5
 # Recycle workers now and then (bounds slow leaks); the jitter keeps them from
-# restarting together.
-max_requests = 10_000
-max_requests_jitter = 1_000
+# restarting together (VNSEARCH_MAX_REQUESTS, VNSEARCH_MAX_REQUESTS_JITTER).
+max_requests = _config.max_requests
+max_requests_jitter = _config.max_requests_jitter
+# Request lines a little longer than VNSEARCH_MAX_URL_LENGTH still reach the app,
+# which answers them with a 414 problem; gunicorn's own refusal is plain text.
+limit_request_line = min(8190, _config.max_url_length + 64)
 
 accesslog = None  # server.run(access_log=True) or --access-logfile - turns it on
 errorlog = "-"

@@ -387,7 +387,12 @@ def build(config: Config) -> dict:
                     "304": not_modified,
                     "400": bad_search,
                     "500": internal,
-                    "503": unavailable,
+                    "503": _problem(
+                        "The index is not available yet, or the query ran past "
+                        f"VNSEARCH_SEARCH_TIMEOUT_MS ({c.search_timeout_ms} ms).",
+                        ["index_unavailable", "search_timeout"],
+                        retry,
+                    ),
                 },
             }
         },
@@ -523,6 +528,19 @@ def build(config: Config) -> dict:
             }
         },
     }
+    # Size limits apply to every address, before routing (search_api/limits.py).
+    too_long = _problem(
+        f"The path and query string are over {c.max_url_length} characters "
+        "(VNSEARCH_MAX_URL_LENGTH).",
+        ["uri_too_long"],
+    )
+    too_large = _problem(
+        "The request has a body (this API takes none; VNSEARCH_MAX_BODY_BYTES).",
+        ["body_too_large"],
+    )
+    for item in paths.values():
+        item["get"]["responses"].setdefault("413", too_large)
+        item["get"]["responses"].setdefault("414", too_long)
     return {
         "openapi": "3.1.0",
         "info": {
