@@ -17,7 +17,8 @@ Ranking: the number of typed words found dominates (titles with every word come
 first; with three or more words typed, titles missing one may fill the list),
 then a static prior from recency and views picks the leading candidates, which
 are re-ranked with bonuses for a title that starts with the typed words, has
-them in the typed order, and has the diacritics that were typed. Identical
+them in the typed order (early), is short, and has the diacritics that were
+typed. Identical
 titles (same folded syllables) are shown once, the best-ranked one.
 """
 
@@ -43,13 +44,18 @@ TITLE_FIELD = "tf"
 W_FOUND = 10.0
 W_START = 2.0
 W_ORDER = 3.0
+# Where the typed words are found (earlier is better) and how short the title
+# is (a suggestion is read at a glance; caption-like "titles" make poor ones).
+W_EARLY = 0.5
+W_SHORT = 0.5
+SHORT_TITLE = 24
 # Typed with diacritics and found with the same ones (share of such words).
 W_ACCENT = 1.5
 W_RECENT = 0.7
 W_VIEWS = 0.3
 # Candidates (by words found and prior) re-ranked with the title-based bonuses,
 # and the most looked at when duplicate titles use up the first window.
-_REFINE = 64
+_REFINE = 48
 _MAX_WINDOW = 2048
 _TOP = "\U0010ffff"
 # One build at a time: concurrent first requests wait for it instead of each
@@ -287,12 +293,12 @@ def _pick(
 
 def _bonus(ix: TitleIndex, d: int, typed: Typed) -> float:
     """W_START when the title starts with the typed words, W_ORDER when they
-    occur consecutively and in order (the last one as a prefix), plus W_ACCENT
-    times the share of the syllables typed with diacritics that the title has
-    with the same diacritics."""
-    bonus = 0.0
+    occur consecutively and in order (the last one as a prefix), W_EARLY the
+    earlier they do, W_SHORT for a short title, plus W_ACCENT times the share of
+    the syllables typed with diacritics that the title has with the same ones."""
     title = ix.title(d)
     toks = title.folded
+    bonus = W_SHORT * max(0.0, 1.0 - len(toks) / SHORT_TITLE)
     seq = list(typed.words)
     n = len(seq)
     for i in range(len(toks) - typed.count + 1):
@@ -300,6 +306,7 @@ def _bonus(ix: TitleIndex, d: int, typed: Typed) -> float:
             typed.prefix is None or toks[i + n].startswith(typed.prefix)
         ):
             bonus += (W_START if i == 0 else 0.0) + (W_ORDER if typed.count >= 2 else 0.0)
+            bonus += W_EARLY * (1.0 - i / len(toks))
             break
     asked = len(typed.accented) + (typed.accented_prefix is not None)
     if asked:
