@@ -23,14 +23,10 @@ from search_api.config import Config, multiprocess_metrics_dir
 _config = Config.from_env()
 
 # Prometheus metrics of all workers together (search_api/metrics.py): each
-# worker writes its counters to files in this directory, and a scrape of any
-# worker adds them up. It must be set before a worker imports prometheus_client,
-# hence here, in the master. Our own temporary directory is removed on exit.
-_metrics_dir = multiprocess_metrics_dir()
-_own_metrics_dir = _metrics_dir is None
-if _metrics_dir is None:
-    _metrics_dir = tempfile.mkdtemp(prefix="vnsearch-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+# worker writes its counters to files in one directory, and a scrape of any
+# worker adds them up. on_starting sets it up in the master, before any worker
+# imports prometheus_client (importing this module has no side effect).
+_metrics = {"dir": None, "own": False}
 
 wsgi_app = "search_api.wsgi:app"
 bind = [_config.bind]
@@ -63,18 +59,27 @@ if os.path.isdir("/dev/shm"):
 
 
 def on_starting(server) -> None:
-    """Counts start from zero: files of an earlier run in a given directory go."""
-    for stale in Path(_metrics_dir).glob("*.db"):
-        stale.unlink(missing_ok=True)
+    """PROMETHEUS_MULTIPROC_DIR for the workers: the operator's (emptied of an
+    earlier run's files), else a fresh temporary directory removed on exit."""
+    path = multiprocess_metrics_dir()
+    if path is None:
+        path = tempfile.mkdtemp(prefix="vnsearch-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        _metrics["own"] = True
+    else:
+        for stale in Path(path).glob("*.db"):
+            stale.unlink(missing_ok=True)
+    _metrics["dir"] = path
 
 
 def child_exit(server, worker) -> None:
     """A worker is gone: prometheus_client drops its live gauges."""
-    from prometheus_client import multiprocess
+    if _metrics["dir"]:
+        from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+        multiprocess.mark_process_dead(worker.pid, _metrics["dir"])
 
 
 def on_exit(server) -> None:
-    if _own_metrics_dir:
-        shutil.rmtree(_metrics_dir, ignore_errors=True)
+    if _metrics["own"] and _metrics["dir"]:
+        shutil.rmtree(_metrics["dir"], ignore_errors=True)

@@ -269,6 +269,17 @@ def build(config: Config) -> dict:
                         "accented": {"type": "boolean"},
                     },
                 },
+                "relaxed": {
+                    "const": True,
+                    "description": "Present when too few documents had every word and "
+                    "documents with most of them were accepted (long, natural questions).",
+                },
+                "timed_out": {
+                    "const": True,
+                    "description": "Present when the query hit the time limit and the "
+                    "results are partial; such answers are not cacheable (no ETag, "
+                    "Cache-Control: no-store).",
+                },
                 "did_you_mean": {
                     "type": "string",
                     "description": "The most likely accented reading of an unaccented query "

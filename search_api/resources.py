@@ -116,6 +116,10 @@ class SearchResource:
             return
         resp.media = self.service.search(parsed)
         req.context.hits = resp.media["total_hits"]
+        if resp.media.get("timed_out"):
+            # Partial results: the next try may do better, so nobody keeps these.
+            resp.delete_header("ETag")
+            resp.set_header("Cache-Control", "no-store")
 
     def parse(self, req: falcon.Request) -> SearchRequest:
         cfg = self.config

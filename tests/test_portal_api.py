@@ -113,6 +113,30 @@ def test_etag_depends_on_the_parsed_request(client):
     assert tag("/v1/documents/fx-tuyen-giao") != tag("/v1/documents/fx-script")
 
 
+class _PartialService:
+    """A service whose search hit the time limit (flagged timed_out)."""
+
+    class _Snap:
+        version = "g000001.1"
+
+        def release(self):
+            pass
+
+    def snapshot(self):
+        return self._Snap()
+
+    def search(self, req):
+        return {"hits": [], "total_hits": 0, "timed_out": True}
+
+
+def test_partial_results_are_not_cacheable():
+    client = falcon.testing.TestClient(create_app(Config(), service=_PartialService()))
+    resp = client.simulate_get("/v1/search", params={"q": '"mot hai ba"'})
+    assert resp.status_code == 200 and resp.json["timed_out"] is True
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in resp.headers
+
+
 def test_errors_are_not_cacheable(client):
     resp = client.simulate_get("/v1/search", params={"page": "0"})
     assert resp.headers["Cache-Control"] == "no-store" and "ETag" not in resp.headers
@@ -251,7 +275,8 @@ def _sample(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def test_metrics_count_requests_per_route_and_describe_the_index(sample_index):
+def test_metrics_count_requests_per_route_and_describe_the_index(sample_index, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # this app's own registry
     client = falcon.testing.TestClient(create_app(Config(index_dir=str(sample_index))))
     for _ in range(3):
         client.simulate_get("/v1/search", params={"q": "quan"})
@@ -330,3 +355,14 @@ def test_search_box_script_is_small_and_never_uses_eval(client):
 def test_static_route_does_not_escape_its_directory(client):
     for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py"):
         assert client.simulate_get(path).status_code == 404, path
+
+
+def test_importing_the_gunicorn_config_leaves_the_environment_alone(monkeypatch):
+    import importlib
+    import os
+
+    import search_api.gunicorn_conf as conf
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    importlib.reload(conf)
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
