@@ -176,3 +176,21 @@ def test_bad_html_config_is_a_usage_error(tmp_path: Path) -> None:
                  "--html-config", str(bad))  # fmt: skip
     assert result.exit_code == 2
     assert "invalid CSS selector" in result.stderr
+
+
+def test_every_index_option_is_documented() -> None:
+    """docs/operations.md cannot fall behind the commands it describes."""
+    import click
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text("utf-8")
+    group = main.commands["index"]
+    for name in ("build", "update", "delete", "rollback", "stats", "check"):
+        command = group.commands[name]
+        assert f"index {name}" in docs or f"`{name}`" in docs, name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                flag = max(param.opts, key=len)
+                if flag not in ("--help",):
+                    assert flag in docs, f"{name} {flag}"
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 65 |", "| 75 |"):
+        assert code in docs
