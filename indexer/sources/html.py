@@ -304,10 +304,11 @@ class _Page:
     views: int | None
 
 
-def parse_html_page(html: str, *, rules: SiteRules | None = None) -> _Page:
-    """Extract an article from one page; ``ValueError`` when it has none."""
+def parse_html_page(html: str | LexborHTMLParser, *, rules: SiteRules | None = None) -> _Page:
+    """Extract an article from one page (its text, or its parsed tree, which is
+    changed); ``ValueError`` when it has none."""
     rules = rules or SiteRules()
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(html) if isinstance(html, str) else html
     title = _first(tree, rules.title)
     url = _first(tree, rules.url) or None
     dated = _published(tree, rules.published)
@@ -373,11 +374,14 @@ class HtmlReader:
         except OSError as exc:
             yield Rejection(str(path), "file", f"cannot read file: {exc.strerror or exc}")
             return
-        # Which site's rules apply can depend on the page's URL: a quick look first.
-        url = _first(LexborHTMLParser(text), SiteRules().url) or None
-        rules = self.config.rules_for(str(path), url)
+        tree = LexborHTMLParser(text)
+        rules = self.config.default
+        if self.config.sites:
+            # Which site's rules apply can depend on the page's URL.
+            url = _first(tree, SiteRules().url) or None
+            rules = self.config.rules_for(str(path), url)
         try:
-            page = parse_html_page(text, rules=rules)
+            page = parse_html_page(tree, rules=rules)
         except ValueError as exc:
             yield Rejection(str(path), "file", f"HTML page not recognised: {exc}")
             return
