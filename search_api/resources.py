@@ -192,8 +192,8 @@ class SearchResource:
 class SuggestResource:
     """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
 
-    def __init__(self, service: SearchService, config: Config):
-        self.service = service
+    def __init__(self, service: SearchService, config: Config, *, background: bool = True):
+        self.snapshots = suggestions.Suggester(service, background=background)
         self.config = config
         self.validators = Validators(config.cache_max_age)
 
@@ -207,7 +207,7 @@ class SuggestResource:
             default=suggestions.DEFAULT_LIMIT,
         )
         # One snapshot for the tag and the answer: they always agree.
-        snap = self.service.snapshot()
+        snap = self.snapshots.acquire()
         try:
             if self.validators.not_modified(req, resp, snap.version, ("suggest", q, limit)):
                 return

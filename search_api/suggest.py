@@ -24,6 +24,7 @@ titles (same folded syllables) are shown once, the best-ranked one.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from bisect import bisect_left
@@ -34,6 +35,8 @@ import numpy as np
 
 from indexer.analysis import fold, key, normalize, syllable_spans
 from search_api.snapshot import Snapshot
+
+log = logging.getLogger("vnsearch.suggest")
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 10
@@ -141,9 +144,79 @@ def build_title_index(snap: Snapshot) -> TitleIndex:
 
 
 def title_index(snap: Snapshot) -> TitleIndex:
-    """The snapshot's title index, built by the first caller only."""
+    """The snapshot's title index, built by the first caller only (a built one
+    is returned without waiting for a build of another snapshot)."""
+    return snap.memo(MEMO_KEY, _build_once)
+
+
+def _build_once(snap: Snapshot) -> TitleIndex:
     with _BUILD_LOCK:
+        # Whoever held the lock before may have built this very one.
         return snap.memo(MEMO_KEY, build_title_index)
+
+
+class Suggester:
+    """Chooses the snapshot a suggest request runs on: the newest one whose title
+    index is built.
+
+    A new generation or commit gets a new snapshot, whose title index takes a
+    second or two to build on a large index. Rather than stall the requests
+    that arrive meanwhile, they are answered from the previous snapshot (kept
+    open by one extra ``acquire``) while a background thread builds the new
+    index; suggestions follow an index change a moment later. Only the very
+    first build, with nothing to fall back on, is synchronous (and so is every
+    build with ``background=False``).
+    """
+
+    def __init__(self, service, *, background: bool = True):
+        self.service = service
+        self.background = background
+        self._lock = threading.Lock()
+        self._ready: Snapshot | None = None  # title index built; held by us
+        self._building: Snapshot | None = None
+
+    def acquire(self) -> Snapshot:
+        """A snapshot with a built title index, acquired: ``release()`` it."""
+        latest = self.service.snapshot()
+        with self._lock:
+            ready = self._ready
+            if ready is latest:
+                return latest
+            if ready is not None and self.background:
+                ready.acquire()
+                if self._building is None:
+                    self._building = latest
+                    latest.acquire()  # for the builder
+                    threading.Thread(
+                        target=self._build, args=(latest,), name="vnsearch-suggest", daemon=True
+                    ).start()
+                latest.release()
+                return ready
+        title_index(latest)  # nothing to fall back on
+        self._promote(latest)
+        return latest
+
+    def _build(self, snap: Snapshot) -> None:
+        try:
+            title_index(snap)
+            self._promote(snap)
+        except Exception:
+            log.warning("cannot build the suggest index of %s", snap.version, exc_info=True)
+        finally:
+            with self._lock:
+                self._building = None
+            snap.release()
+
+    def _promote(self, snap: Snapshot) -> None:
+        """Make ``snap`` the one to answer from; let go of the previous one."""
+        with self._lock:
+            old = self._ready
+            if old is snap:
+                return
+            snap.acquire()
+            self._ready = snap
+        if old is not None:
+            old.release()
 
 
 def _prior(snap: Snapshot) -> np.ndarray:

@@ -7,6 +7,8 @@ import gzip
 import json
 import logging
 import re
+import threading
+import time
 
 import falcon.testing
 import pytest
@@ -14,6 +16,7 @@ from conftest import FIXTURE_ARTICLES
 from helpers import assert_problem, assert_security_headers
 
 from indexer.store import IndexHome, build
+from search_api import suggest as suggest_module
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
 from search_api.search import SearchService
@@ -169,10 +172,11 @@ def test_etags_change_when_the_index_is_rebuilt(tmp_path):
     requests = [
         ("/v1/documents/fx-tuyen-giao", {}),
         ("/v1/stats", {}),
-        ("/v1/suggest", {"q": "tuyen"}),
         ("/v1/search", {"q": "tuyen giao"}),
     ]
     before = {p: client.simulate_get(p, params=q).headers["ETag"] for p, q in requests}
+    suggest = {"q": "tuyen"}
+    old_suggest = client.simulate_get("/v1/suggest", params=suggest)
 
     build(home, FIXTURE_ARTICLES)  # a new generation with more documents
     for path, params in requests:
@@ -180,6 +184,47 @@ def test_etags_change_when_the_index_is_rebuilt(tmp_path):
         assert resp.status_code == 200, path
         assert resp.headers["ETag"] != before[path], path
     assert client.simulate_get("/v1/stats").json["generation"] == "g000002"
+
+    # Suggestions follow once the new title index is built in the background;
+    # until then they come, tagged as before, from the previous generation.
+    tag = old_suggest.headers["ETag"]
+    deadline = time.monotonic() + 10
+    while True:
+        resp = client.simulate_get("/v1/suggest", params=suggest, headers={"If-None-Match": tag})
+        if resp.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert resp.status_code == 200 and resp.headers["ETag"] != tag
+    assert len(resp.json["suggestions"]) > len(old_suggest.json["suggestions"])
+    service.close()
+
+
+def test_suggest_answers_from_the_previous_index_while_the_new_one_builds(tmp_path, monkeypatch):
+    home = IndexHome(tmp_path / "ix")
+    build(home, FIXTURE_ARTICLES[:4])
+    service = SearchService(str(home.path), refresh_interval=0, background=False)
+    client = falcon.testing.TestClient(
+        create_app(Config(index_dir=str(home.path)), service=service)
+    )
+    first = client.simulate_get("/v1/suggest", params={"q": "tuyen"}).json
+    release = threading.Event()
+    real_build = suggest_module.build_title_index
+
+    def slow_build(snap):
+        assert release.wait(10)
+        return real_build(snap)
+
+    monkeypatch.setattr(suggest_module, "build_title_index", slow_build)
+    build(home, FIXTURE_ARTICLES)
+    started = time.monotonic()
+    for _ in range(5):  # no request waits for the build
+        assert client.simulate_get("/v1/suggest", params={"q": "tuyen"}).json == first
+    assert time.monotonic() - started < 2
+    release.set()
+    deadline = time.monotonic() + 10
+    while client.simulate_get("/v1/suggest", params={"q": "tuyen"}).json == first:
+        assert time.monotonic() < deadline, "the new title index never took over"
+        time.sleep(0.02)
     service.close()
 
 
