@@ -249,11 +249,15 @@ class Snapshot:
         first, from the title and body lexicons. Built on first use."""
         if self._vocab is None:
             counts: dict[str, int] = {}
+            # Segment by segment: each is one sequential scan of its term file,
+            # where the multi-reader would look every term up in every segment.
             with self._io:
                 terms = [
                     (text, info.doc_frequency())
+                    for seg, _ in self.leaves
                     for field in ("ts", "bs")
-                    for text, info in self.reader.iter_field(field)
+                    if field in seg.schema
+                    for text, info in seg.iter_field(field)
                 ]
             for text, df in terms:
                 if isinstance(text, bytes):
