@@ -127,8 +127,7 @@ def build_title_index(snap: Snapshot) -> TitleIndex:
     """Lay out the postings of every folded title term, term after term."""
     terms: list[str] = []
     parts: list[np.ndarray] = []
-    for text, _info in snap.reader.iter_field(TITLE_FIELD):
-        term = text.decode("utf-8") if isinstance(text, bytes) else text
+    for term in _lexicon(snap, TITLE_FIELD):
         ids = snap.postings(TITLE_FIELD, term).ids
         if len(ids):
             terms.append(term)
@@ -141,6 +140,22 @@ def build_title_index(snap: Snapshot) -> TitleIndex:
     return TitleIndex(
         snap=snap, terms=[terms[i] for i in order], ptr=ptr, docs=docs, prior=_prior(snap)
     )
+
+
+def _lexicon(snap: Snapshot, field_name: str) -> list[str]:
+    """The terms of ``field_name``, read through a reader of our own: the
+    snapshot's reader serves other threads, and Whoosh readers are not safe to
+    share. Ours may see a later commit than the snapshot; that is harmless, as
+    postings come from the snapshot (a term it lacks has none) and a later commit
+    gets a snapshot, and a title index, of its own."""
+    reader = snap.ix.reader()
+    try:
+        return [
+            text.decode("utf-8") if isinstance(text, bytes) else text
+            for text, _info in reader.iter_field(field_name)
+        ]
+    finally:
+        reader.close()
 
 
 def title_index(snap: Snapshot) -> TitleIndex:
