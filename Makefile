@@ -30,7 +30,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 demo: install  ## build the shipped sample index and serve it on $(BIND)
-	$(BIN)/vnsearch index build data/sample --index-dir $(INDEX_DIR)
+	$(BIN)/vnsearch index build data/sample/articles.jsonl data/sample/pages --index-dir $(INDEX_DIR)
 	$(BIN)/vnsearch serve --index-dir $(INDEX_DIR) --bind $(BIND)
 
 serve: install  ## serve an existing index

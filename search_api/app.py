@@ -19,11 +19,14 @@ from search_api.limits import RequestLimits, StaticMethods
 from search_api.metrics import Metrics
 from search_api.middleware import AccessLog, Gzip, StaticCaching
 from search_api.resources import (
+    CalendarResource,
     DemoPage,
     DocumentResource,
     HealthResource,
+    NeighborsResource,
     OpenAPIResource,
     ReadyResource,
+    RelatedResource,
     SearchResource,
     StatsResource,
     SuggestResource,
@@ -99,7 +102,11 @@ def create_app(
 
     errors.install(app)
 
-    app.add_route("/v1/search", SearchResource(service, config))
+    search = SearchResource(service, config)
+    app.add_route("/v1/search", search)
+    app.add_route("/v1/calendar", CalendarResource(service, config, search))
+    app.add_route("/v1/documents/{doc_id}/neighbors", NeighborsResource(service, config))
+    app.add_route("/v1/documents/{doc_id}/related", RelatedResource(service, config))
     app.add_route("/v1/suggest", SuggestResource(service, config))
     app.add_route("/v1/documents/{doc_id}", DocumentResource(service, config))
     app.add_route("/v1/stats", StatsResource(service, config))

@@ -56,7 +56,15 @@ def _problem(description: str, codes: list[str], headers: dict | None = None) ->
 
 
 def _param(name: str, schema: dict, description: str, **extra: Any) -> dict:
-    return {"name": name, "in": "query", "schema": schema, "description": description, **extra}
+    # allowEmptyValue: a blank value (?from=, as HTML forms send) counts as absent.
+    return {
+        "name": name,
+        "in": "query",
+        "schema": schema,
+        "description": description,
+        "allowEmptyValue": True,
+        **extra,
+    }
 
 
 def build(config: Config) -> dict:
@@ -129,7 +137,8 @@ def build(config: Config) -> dict:
         _param(
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
-            "relevance (newest first when q is empty), newest or oldest. Undated documents "
+            "relevance (newest first when q is empty), newest, oldest, or popular (views, "
+            "then newest). Undated documents "
             "come last.",
         ),
         _param(
@@ -370,6 +379,52 @@ def build(config: Config) -> dict:
             "required": ["status"],
             "properties": {"status": {"const": "ok"}},
         },
+        "Brief": {
+            "type": "object",
+            "required": ["id", "title", "url", "published"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "url": {"type": ["string", "null"]},
+                "published": {"type": ["string", "null"]},
+                "score": {"type": "number"},
+            },
+        },
+        "Calendar": {
+            "type": "object",
+            "required": ["year", "month", "days", "months"],
+            "properties": {
+                "year": {"type": "integer"},
+                "month": {"type": "integer"},
+                "days": {
+                    "type": "object",
+                    "description": "YYYY-MM-DD -> articles that day (days without any omitted).",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+                "months": {
+                    "type": "object",
+                    "description": "YYYY-MM -> articles in each month of the year.",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+        "Neighbors": {
+            "type": "object",
+            "required": ["id", "newer", "older"],
+            "properties": {
+                "id": {"type": "string"},
+                "newer": {"type": "array", "items": _ref("Brief")},
+                "older": {"type": "array", "items": _ref("Brief")},
+            },
+        },
+        "Related": {
+            "type": "object",
+            "required": ["id", "related"],
+            "properties": {
+                "id": {"type": "string"},
+                "related": {"type": "array", "items": _ref("Brief")},
+            },
+        },
         "Ready": {
             "type": "object",
             "required": ["status", "doc_count", "generation"],
@@ -461,6 +516,83 @@ def build(config: Config) -> dict:
                     "503": unavailable,
                 },
             }
+        },
+        "/v1/calendar": {
+            "get": {
+                "operationId": "calendar",
+                "summary": "Articles per day of a month and per month of its year",
+                "description": "For a 'Xem theo ngày' date picker; a day is then listed with "
+                "/v1/search?q=&from=DAY&to=DAY. Takes the same q, category and site filters "
+                "as search.",
+                "parameters": [
+                    _param(
+                        "year",
+                        {"type": "integer", "minimum": 1900, "maximum": 2200},
+                        "Year.",
+                        required=True,
+                    ),
+                    _param(
+                        "month",
+                        {"type": "integer", "minimum": 1, "maximum": 12},
+                        "Month, 1 to 12.",
+                        required=True,
+                    ),
+                    *[p for p in search_params if p["name"] in ("q", "category", "site")],
+                ],
+                "responses": {
+                    "200": _json(_ref("Calendar"), "Counts.", cached),
+                    "304": not_modified,
+                    "400": _problem(
+                        "A parameter is missing or invalid.",
+                        ["invalid_param", "missing_param", "query_too_long", "too_many_values"],
+                    ),
+                    "500": internal,
+                    "503": unavailable,
+                },
+            }
+        },
+        **{
+            f"/v1/documents/{{doc_id}}/{what}": {
+                "get": {
+                    "operationId": what,
+                    "summary": summary,
+                    "parameters": [
+                        {
+                            "name": "doc_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "The document id, URL-encoded.",
+                        },
+                        _param(
+                            "n",
+                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                            "Articles per list, 1 to 20.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": _json(_ref(schema), "The lists.", cached),
+                        "304": not_modified,
+                        "400": _problem("A parameter is invalid.", ["invalid_param"]),
+                        "404": _problem("No document has this id.", ["not_found"]),
+                        "500": internal,
+                        "503": unavailable,
+                    },
+                }
+            }
+            for what, schema, summary in (
+                (
+                    "neighbors",
+                    "Neighbors",
+                    "The n next newer and n next older articles of the same category and site",
+                ),
+                (
+                    "related",
+                    "Related",
+                    "Articles about the same subject (the document's distinctive words and "
+                    "compounds), without near-duplicates",
+                ),
+            )
         },
         "/v1/stats": {
             "get": {

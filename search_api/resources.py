@@ -234,6 +234,69 @@ class DocumentResource:
         resp.media = doc
 
 
+class CalendarResource:
+    """``GET /v1/calendar?year=&month=``: articles per day of a month and per month
+    of its year, with the same ``q``, ``category`` and ``site`` filters as search."""
+
+    def __init__(self, service: SearchService, config: Config, search: SearchResource):
+        self.service = service
+        self.config = config
+        self.search = search
+        self.validators = Validators(config.cache_max_age)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        single_params(req, ("q", "year", "month"))
+        year = req.get_param_as_int("year", required=True, min_value=1900, max_value=2200)
+        month = req.get_param_as_int("month", required=True, min_value=1, max_value=12)
+        filters = SearchRequest(
+            q=query_text(req, self.config),
+            categories=self.search._values(req, "category"),
+            sites=self.search._values(req, "site"),
+        )
+        if self.validators.not_modified(
+            req, resp, index_version(self.service), ("calendar", year, month, filters)
+        ):
+            return
+        resp.media = self.service.calendar(filters, year, month)
+
+
+class _DocumentListResource:
+    """``GET /v1/documents/{doc_id}/<what>?n=``: articles shown beside one article."""
+
+    MAX_N = 20
+
+    def __init__(self, service: SearchService, config: Config, what: str):
+        self.service = service
+        self.what = what
+        self.validators = Validators(config.cache_max_age)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
+        single_params(req, ("n",))
+        n = req.get_param_as_int("n", min_value=1, max_value=self.MAX_N, default=5)
+        version = index_version(self.service)
+        answer = getattr(self.service, self.what)(doc_id, n)
+        if answer is None:
+            raise APIError(falcon.HTTP_404, "not_found", "There is no document with this id.")
+        if self.validators.not_modified(req, resp, version, (self.what, doc_id, n)):
+            return
+        resp.media = answer
+
+
+class NeighborsResource(_DocumentListResource):
+    """``GET /v1/documents/{doc_id}/neighbors?n=``: newer and older articles of the
+    same category and site."""
+
+    def __init__(self, service: SearchService, config: Config):
+        super().__init__(service, config, "neighbors")
+
+
+class RelatedResource(_DocumentListResource):
+    """``GET /v1/documents/{doc_id}/related?n=``: articles on the same subject."""
+
+    def __init__(self, service: SearchService, config: Config):
+        super().__init__(service, config, "related")
+
+
 class StatsResource:
     """``GET /v1/stats``: size, date range, sites and categories of the live index."""
 

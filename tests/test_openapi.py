@@ -64,6 +64,11 @@ OK = [
     ("/v1/documents/fx-tuyen-giao", {}),
     ("/v1/documents/fx-undated", {}),
     ("/v1/stats", {}),
+    ("/v1/calendar", {"year": "2017", "month": "3"}),
+    ("/v1/calendar", {"year": "2017", "month": "3", "q": "quận", "site": "quan5"}),
+    ("/v1/documents/fx-tuyen-giao/neighbors", {"n": "3"}),
+    ("/v1/documents/fx-tuyen-giao/related", {}),
+    ("/v1/search", {"sort": "popular"}),
     ("/healthz", {}),
     ("/readyz", {}),
     ("/openapi.json", {}),
@@ -92,6 +97,10 @@ BAD = [
     ("/v1/suggest", {"q": "quan", "limit": "0"}),
     ("/v1/suggest", {"q": "quan", "limit": "11"}),
     ("/v1/suggest", {"q": "a" * 257}),
+    ("/v1/calendar", {"year": "2017"}),
+    ("/v1/calendar", {"year": "2017", "month": "13"}),
+    ("/v1/documents/fx-tuyen-giao/related", {"n": "0"}),
+    ("/v1/documents/fx-tuyen-giao/neighbors", {"n": "21"}),
 ]
 
 
@@ -151,6 +160,8 @@ def test_limits_come_from_the_config():
 def test_every_route_is_documented(client, spec):
     app = client.app
     routes = {"/v1/search", "/v1/suggest", "/v1/documents/{doc_id}", "/v1/stats", "/healthz"}
+    routes |= {"/v1/calendar", "/v1/documents/{doc_id}/neighbors"}
+    routes |= {"/v1/documents/{doc_id}/related"}
     routes |= {"/readyz", "/metrics", "/openapi.json", "/", "/static/{file}"}
     documented = set(client.simulate_get("/openapi.json").json["paths"])
     assert documented == routes
