@@ -1,7 +1,8 @@
 /*! vnsearch.js: an embeddable Vietnamese search box, no dependencies. See docs/embed.md.
  * <script src="https://SEARCH-HOST/static/vnsearch.js" data-form="#search" defer></script>
  * or VNSearch.attach(form, {api: "https://SEARCH-HOST"}). Options (data-* or attach()):
- * form, api, results (selectors/URL), perPage, css="none", open="1" (a suggestion opens its page).
+ * form, api, results (selectors/URL), perPage, css="none", open="1" (a suggestion opens its page),
+ * site (comma-separated), calendar="none" (no date picker), link (URL template of results: "/bai-viet/{id}").
  * Only the API's highlights (escaped, <mark> only) go in as HTML; other fields as text. */
 (function (w, d) {
   "use strict";
@@ -30,6 +31,21 @@
     newest: "Mới nhất",
     oldest: "Cũ nhất",
     popular: "Xem nhiều nhất",
+    day: "Ngày {d}",
+    removeDay: "Bỏ lọc ngày {d}",
+    monthYear: "Tháng {m} năm {y}",
+    monthsOf: "Các tháng năm {y}",
+    prevYear: "Năm trước",
+    prevMonth: "Tháng trước",
+    nextMonth: "Tháng sau",
+    nextYear: "Năm sau",
+    mShort: "Th{m}",
+    weekdays: ["T2", "T3", "T4", "T5", "T6", "T7", "CN"],
+    weekdaysLong: ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"],
+    articles: "{n} bài viết",
+    dayLabel: "Ngày {d} tháng {m} năm {y}: {n} bài viết",
+    noDays: "Không có bài viết trong tháng này.",
+    calError: "Không thể tải lịch.",
   };
   var count = 0;
 
@@ -62,6 +78,10 @@
     return m ? m[3] + "/" + m[2] + "/" + m[1] : "";
   }
 
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
   function pick(sel) {
     return typeof sel === "string" ? d.querySelector(sel) : sel || null;
   }
@@ -77,6 +97,10 @@
     var base = opts.api || (script ? new URL(script.src, d.baseURI).origin : location.origin);
     var api = String(base).replace(/\/+$/, "");
     var perPage = parseInt(opts.perPage, 10) || 10;
+    var sites = opts.site ? String(opts.site).split(",") : [];
+    function link(docId) {
+      return opts.link.replace("{id}", encodeURIComponent(docId));
+    }
     var id = "vns" + ++count;
     var results = pick(opts.results);
     if (!results) {
@@ -125,6 +149,7 @@
       var s = items[i], url = s && safeUrl(s.url);
       close();
       if (!s) return;
+      if (opts.link && s.id) return w.location.assign(link(s.id));
       if (opts.open === "1" && url) return w.location.assign(url);
       input.value = s.title;
       run({ q: s.title });
@@ -203,7 +228,10 @@
       var p = new URLSearchParams({ q: state.q, page: state.page, per_page: perPage,
         sort: state.sort, facets: "year,month,category" });
       ["year", "month", "category"].forEach(function (f) { if (state[f]) p.append(f, state[f]); });
+      if (state.day) { p.set("from", state.day); p.set("to", state.day); }
+      sites.forEach(function (x) { p.append("site", x); });
       var seq = ++searchSeq;
+      results.dispatchEvent(new CustomEvent("vnsearch:search", { bubbles: true, detail: p.toString() }));
       results.setAttribute("aria-busy", "true");
       results.classList.add("vns-loading");
       get("/v1/search?" + p).then(function (data) {
@@ -243,10 +271,17 @@
 
     function facets(f) {
       var box = el("div", { class: "vns-facets" });
-      var dates = Object.keys(f.year || {}).map(function (y) {
+      var dates = state.day ? [] : Object.keys(f.year || {}).map(function (y) {
         var on = state.year === y;
         return chip(y, f.year[y], on, { year: on ? null : y, month: null, page: 1 });
       });
+      if (state.day) {
+        var dv = dateVN(state.day), c = button(fmt(T.day, { d: dv }), "vns-chip vns-chip-day", function () {
+          run({ day: null, page: 1 });
+        }, { "aria-label": fmt(T.removeDay, { d: dv }) });
+        dates.push(c);
+        c.appendChild(el("span", { class: "vns-x", "aria-hidden": "true" }, "×"));
+      }
       Object.keys(f.month || {}).forEach(function (m) {
         if (m.slice(0, 4) !== state.year) return;
         var on = state.month === m;
@@ -259,9 +294,9 @@
       });
       group(T.byDate, dates, box);
       group(T.category, cats, box);
-      if (state.year || state.category) {
+      if (state.year || state.category || state.day) {
         box.appendChild(button(T.clear, "vns-link vns-clear", function () {
-          run({ year: null, month: null, category: null, page: 1 });
+          run({ year: null, month: null, category: null, day: null, page: 1 });
         }));
       }
       return box;
@@ -282,7 +317,7 @@
     function hit(h) {
       var li = el("li", { class: "vns-hit" });
       var h3 = li.appendChild(el("h3", { class: "vns-hit-title" }));
-      var url = safeUrl(h.url);
+      var url = opts.link && h.id ? link(h.id) : safeUrl(h.url);
       var a = h3.appendChild(el(url ? "a" : "span", { href: url }));
       a.innerHTML = h.highlight.title; // escaped by the API except <mark>
       var meta = li.appendChild(el("p", { class: "vns-hit-meta" }));
@@ -313,6 +348,8 @@
 
     function render(data) {
       reset();
+      var months = Object.keys((data.facets || {}).month || {});
+      latest = months.length ? months[0] : null; // newest first
       var q = state.q.trim(), n = data.total_hits;
       var text = n ? fmt(T.found, { n: n.toLocaleString("vi-VN") }) : T.none;
       if (q) text += fmt(T.for, { q: q });
@@ -340,6 +377,121 @@
       focusSummary = false;
     }
 
+    // -- "Xem theo ngày": a month calendar fed by /v1/calendar --------------------------
+    var latest = null;
+    if (opts.calendar !== "none") calendar();
+
+    function calendar() {
+      var shown, seq = 0, panelId = id + "-cal";
+      var toggle = button(T.byDate, "vns-cal-toggle", function () { if (panel.hidden) open(); else shut(); },
+        { "aria-expanded": "false", "aria-controls": panelId, "aria-haspopup": "dialog" });
+      toggle.insertBefore(el("span", { class: "vns-cal-icon", "aria-hidden": "true" }), toggle.firstChild);
+      var panel = el("div", { id: panelId, class: "vns-cal", role: "dialog", "aria-label": T.byDate });
+      panel.hidden = true;
+      var head = panel.appendChild(el("div", { class: "vns-cal-head" }));
+      var title = el("p", { class: "vns-cal-title", "aria-live": "polite" });
+      [[-12, "«", T.prevYear], [-1, "‹", T.prevMonth], 0, [1, "›", T.nextMonth], [12, "»", T.nextYear]].forEach(function (b) {
+        head.appendChild(b ? button(b[1], "vns-cal-nav", function () { move(b[0]); }, { "aria-label": b[2] }) : title);
+      });
+      var strip = panel.appendChild(el("div", { class: "vns-cal-months", role: "group" }));
+      var grid = panel.appendChild(el("table", { class: "vns-cal-grid" }));
+      var note = panel.appendChild(el("p", { class: "vns-cal-note" }));
+      form.appendChild(toggle);
+      form.appendChild(panel);
+
+      function open() {
+        panel.hidden = false;
+        toggle.setAttribute("aria-expanded", "true");
+        // The chosen day, else the newest month of the results, else of the index.
+        var start = state.day || latest;
+        (start ? Promise.resolve(start) : get("/v1/stats").then(function (x) { return x.date_range.to; }))
+          .catch(function () {}).then(function (s) {
+            s = s || new Date().toISOString();
+            show(+s.slice(0, 4), +s.slice(5, 7), "day");
+          });
+      }
+
+      function shut() {
+        panel.hidden = true;
+        toggle.setAttribute("aria-expanded", "false");
+      }
+
+      function move(k, focus) {
+        var i = shown[0] * 12 + shown[1] - 1 + k;
+        show(Math.floor(i / 12), i % 12 + 1, focus);
+      }
+
+      function show(y, m, focus) {
+        shown = [y, m];
+        title.textContent = fmt(T.monthYear, { m: m, y: y });
+        var s = ++seq, p = new URLSearchParams({ year: y, month: m });
+        if (state.q) p.set("q", state.q);
+        if (state.category) p.set("category", state.category);
+        sites.forEach(function (x) { p.append("site", x); });
+        panel.classList.add("vns-loading");
+        get("/v1/calendar?" + p).then(function (data) {
+          if (s === seq) draw(data, focus);
+        }, function () {
+          if (s === seq) draw({ days: {}, months: {}, failed: true }, focus);
+        });
+      }
+
+      function draw(data, focus) {
+        var y = shown[0], m = shown[1], ym = y + "-" + pad(m), days = data.days || {}, btn;
+        panel.classList.remove("vns-loading");
+        strip.textContent = "";
+        strip.setAttribute("aria-label", fmt(T.monthsOf, { y: y }));
+        for (var i = 1; i <= 12; i++) {
+          var n = (data.months || {})[y + "-" + pad(i)];
+          btn = strip.appendChild(button(fmt(T.mShort, { m: i }), "vns-cal-month" + (n ? " vns-has" : ""), move.bind(null, i - m, "month"), {
+            "aria-label": fmt(T.month, { m: i, y: y }) + (n ? ": " + fmt(T.articles, { n: n }) : ""),
+            "aria-current": i === m ? "true" : null }));
+          if (i === m && focus === "month") btn.focus();
+        }
+        grid.textContent = "";
+        var row = grid.appendChild(el("thead")).appendChild(el("tr")), body = grid.appendChild(el("tbody"));
+        T.weekdays.forEach(function (wd, i) { row.appendChild(el("th", { scope: "col", abbr: T.weekdaysLong[i] }, wd)); });
+        var first = (new Date(y, m - 1, 1).getDay() + 6) % 7, last = new Date(y, m, 0).getDate(), picks = [];
+        for (var c = 0; c < Math.ceil((first + last) / 7) * 7; c++) {
+          if (c % 7 === 0) row = body.appendChild(el("tr"));
+          var td = row.appendChild(el("td")), day = c - first + 1, key = ym + "-" + pad(day), k = days[key];
+          if (day < 1 || day > last) continue;
+          if (!k) { td.appendChild(el("span", { class: "vns-cal-day" }, day)); continue; }
+          btn = td.appendChild(button(String(day), "vns-cal-day vns-has", choose.bind(null, key), {
+            "aria-label": fmt(T.dayLabel, { d: day, m: m, y: y, n: k }), "aria-pressed": String(state.day === key), "data-day": day }));
+          btn.appendChild(el("span", { class: "vns-cal-n", "aria-hidden": "true" }, k));
+          picks.push(btn);
+        }
+        note.textContent = data.failed ? T.calError : picks.length ? "" : T.noDays;
+        if (focus === "day") (grid.querySelector("[aria-pressed=true]") || picks[0] || head.children[1]).focus();
+      }
+
+      function choose(key) {
+        shut();
+        focusSummary = true;
+        run({ day: key, year: null, month: null, page: 1 });
+      }
+
+      // Arrows move to the nearest day with articles in that direction (Tab works too).
+      grid.addEventListener("keydown", function (e) {
+        var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[e.key], want = +e.target.getAttribute("data-day") + step;
+        if (!want) return;
+        e.preventDefault();
+        var b = grid.querySelectorAll("button"), best = null;
+        for (var i = 0; i < b.length; i++) {
+          var day = +b[i].getAttribute("data-day");
+          if (step > 0 ? day >= want && !best : day <= want) best = b[i];
+        }
+        if (best) best.focus();
+      });
+      panel.addEventListener("keydown", function (e) {
+        if (e.key === "Escape") { e.preventDefault(); shut(); toggle.focus(); }
+      });
+      d.addEventListener("click", function (e) {
+        if (!panel.hidden && !panel.contains(e.target) && !toggle.contains(e.target)) shut();
+      });
+    }
+
     var handle = { form: form, input: input, results: results, search: function (q) {
       input.value = q;
       run({ q: q });
@@ -358,11 +510,12 @@
     for (var i = 0; i < links.length; i++) if (links[i].href === css) css = null;
     if (targets.length && css && css !== script.src) d.head.appendChild(el("link", { rel: "stylesheet", href: css }));
     for (i = 0; i < targets.length; i++) {
-      attach(targets[i], { api: ds.api, results: ds.results, perPage: ds.perPage, open: ds.open });
+      attach(targets[i], { api: ds.api, results: ds.results, perPage: ds.perPage, open: ds.open,
+        site: ds.site, calendar: ds.calendar, link: ds.link });
     }
   }
 
-  w.VNSearch = { attach: attach, strings: T, version: "1.0.0" };
+  w.VNSearch = { attach: attach, strings: T, version: "1.1.0" };
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", auto);
   else auto();
 })(window, document);
