@@ -56,13 +56,14 @@ def _problem(description: str, codes: list[str], headers: dict | None = None) ->
 
 
 def _param(name: str, schema: dict, description: str, **extra: Any) -> dict:
-    # allowEmptyValue: a blank value (?from=, as HTML forms send) counts as absent.
+    # allowEmptyValue: a blank value (?from=, as HTML forms send) counts as absent,
+    # which is an error for a required parameter.
     return {
         "name": name,
         "in": "query",
         "schema": schema,
         "description": description,
-        "allowEmptyValue": True,
+        "allowEmptyValue": not extra.get("required", False),
         **extra,
     }
 
@@ -98,6 +99,13 @@ def build(config: Config) -> dict:
     }
     unavailable = _problem(
         "The index is missing or cannot be opened yet.", ["index_unavailable"], retry
+    )
+    # Operations that run a query stop at VNSEARCH_SEARCH_TIMEOUT_MS.
+    slow = _problem(
+        "The index is not available yet, or the query ran past "
+        f"VNSEARCH_SEARCH_TIMEOUT_MS ({c.search_timeout_ms} ms).",
+        ["index_unavailable", "search_timeout"],
+        retry,
     )
     internal = _problem(
         "An unexpected error; the details are only in the server log.", ["internal_error"]
@@ -453,12 +461,7 @@ def build(config: Config) -> dict:
                     "304": not_modified,
                     "400": bad_search,
                     "500": internal,
-                    "503": _problem(
-                        "The index is not available yet, or the query ran past "
-                        f"VNSEARCH_SEARCH_TIMEOUT_MS ({c.search_timeout_ms} ms).",
-                        ["index_unavailable", "search_timeout"],
-                        retry,
-                    ),
+                    "503": slow,
                 },
             }
         },
@@ -547,7 +550,7 @@ def build(config: Config) -> dict:
                         ["invalid_param", "missing_param", "query_too_long", "too_many_values"],
                     ),
                     "500": internal,
-                    "503": unavailable,
+                    "503": slow,
                 },
             }
         },

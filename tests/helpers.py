@@ -61,6 +61,7 @@ def assert_problem(
 # insert them as text. Every other string must be free of markup; highlight
 # strings may contain exactly <mark> and </mark> and nothing else unescaped.
 _PLAIN_TEXT_KEYS = {"text", "normalized", "did_you_mean", "id", "url", "title", "category", "site"}
+_PLAIN_TEXT_KEYS |= {"query"}  # suggest echoes q as plain text
 _SCRIPT = re.compile(r"<\s*/?\s*script", re.IGNORECASE)
 
 

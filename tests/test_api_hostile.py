@@ -1,197 +1,189 @@
-"""Visitor input never gives a 500: hostile strings as every parameter.
+"""Visitor input never gives a 500: the hostile input corpus through every GET
+endpoint's parameters.
 
-Every answer must be a 200 or a 400 problem (404 for document ids), and a 200
-must carry no unescaped markup in the HTML it returns (the highlights); see
-:func:`helpers.assert_no_unescaped_markup` for what counts as plain text.
+The corpus is ``tests/data/hostile_inputs.jsonl`` (made by
+``tests/data/make_hostile.py``; a test below keeps the two in step): wildcard
+and regex bombs, deep nesting, Lucene/Whoosh syntax, SQL and script injection,
+100 KB strings, null bytes, lone surrogates, mixed scripts, bidi marks, huge
+numbers, broken percent-encoding. Endpoints and their parameters are read from
+``/openapi.json``, so a new endpoint is covered without touching this file.
+
+Every answer must be a 200 or a 4xx problem (400, 404, 414), and no HTML comes back with
+unescaped markup: highlights are escaped except ``<mark>``, no error detail
+echoes the input, the demo page never reflects it (see
+:func:`helpers.assert_no_unescaped_markup` for what counts as plain text).
 """
 
 from __future__ import annotations
 
-import random
+import subprocess
+import sys
 from urllib.parse import quote
 
 import orjson
 import pytest
+from conftest import ROOT
 from helpers import assert_no_unescaped_markup, assert_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-PARAM_CODES = {"invalid_param", "query_too_long", "page_too_deep", "too_many_values"}
+sys.path.insert(0, str(ROOT / "tests" / "data"))
+import make_hostile
 
-# fmt: off
-BASE = [
-    # quotes and query syntax
-    '"', '""', '"""', '"tuyên giáo', 'tuyên giáo"', '"a" "b', "'", "''", "`", "«»", "“tuyên”",
-    "*", "**", "?", "???", "tuy*", "gi?o", "*:*", "~", "tuyen~2", '"tuyên giáo"~3', "^",
-    "tuyên^10", "giáo^-1", "body:x", 'title:"tuyên giáo"', "id:*", "published:[2017 TO 2018]",
-    "category:{a TO b}", "_id:1", "AND", "OR", "NOT", "AND OR NOT", "NOT NOT", "a AND", "OR b",
-    "&&", "||", "!", "-", "--", "- -", "-tuyên", "-\"tuyên giáo\"", "+", "+tuyên -giáo", "(",
-    ")", "()", "((((", "))))", "[", "]", "{", "}", "[* TO *]", "{} []", "\\", "\\\\", "/",
-    "/.*/", "/regex[/", ":", "::", "a:", ":a", "=", "&", "#", "%", "%%", "%s%n", "%00",
-    # markup and injection
-    "<", ">", "<>", "<mark>", "</mark>", "<mark>tuyên</mark>", "<script>alert(1)</script>",
-    '"><script>alert(1)</script>', "<ScRiPt>alert(1)</sCrIpT>", "<img src=x onerror=alert(1)>",
-    "javascript:alert(1)", "<svg/onload=alert(1)>", "<scr<script>ipt>", "&lt;script&gt;",
-    "&amp;", "&#60;script&#62;", "' OR '1'='1", "1; DROP TABLE articles; --", "admin'--",
-    '" OR 1=1 --', "UNION SELECT * FROM users", "${jndi:ldap://x/a}", "{{7*7}}", "../../etc/passwd",
-    "$(rm -rf /)", "`id`", "\\x00", "NaN", "Infinity", "-1", "0", "1e309", "null", "true", "[]",
-    "{}", '{"q": 1}',
-    # control characters and invisible marks
-    "\x00", "a\x00b", "\x01\x02\x03", "\x1b[31m", "\x7f", "\r\n", "\t", "\n\n", "\x0b\x0c",
-    "\u0085", "\u2028\u2029", "\u200b", "\u200c\u200d", "\ufeff", "\u200e", "\u200f", "\u202e",
-    "\u202etuyên\u202c", "\u2066\u2069", "\u061c",
-    # combining marks, odd letters, scripts, emoji, non-characters, surrogates
-    "\u0300", "\u0301\u0301\u0301", "a" + "\u0301" * 50, "ệ", "Đ", "ð", "ǅ", "ﬁ", "İ", "ß",
-    "tuye\u0302\u0301n", "😀", "👍🏽", "👨‍👩‍👧", "🇻🇳", "\U0010ffff", "\ufffd", "\uffff", "\ud800",
-    "\udfff", "\ud83d", "a\udc00b", "١٢٣", "𝟙𝟚𝟛", "Ⅻ", "½", "中文", "日本語", "العربية", "עברית",
-    "ภาษาไทย", "한국어", "\u3000",
-    # sizes
-    "a" * 10_000, "tuyên " * 5_000, '"' * 10_000, "*" * 300, " " * 1_000, "-" * 257, "(" * 200,
-    "a " * 40, "ư" * 256, "x" * 255 + "😀",
-]
-# fmt: on
-
-NASTY = (
-    "\"*?~^:()[]{}\\/-+!&|<>=%#'` \t\n\x00\x01\x1b\u200b\u200e\u202e\ufeff\u0301\u0300"
-    "aeêếệoơờưđĐ😀\ud800\udfff中"
-)
+PARAM_CODES = {"invalid_param", "missing_param", "query_too_long", "page_too_deep"}
+PARAM_CODES |= {"too_many_values"}
+# In the default run every string goes through /v1/search?q= (what visitors type
+# into), every OTHER_STRIDE-th through each other parameter, and every
+# BARE_STRIDE-th as an unknown parameter of parameterless endpoints. The slow
+# run sends all of them everywhere.
+FULL = {("/v1/search", "q")}
+OTHER_STRIDE, BARE_STRIDE = 8, 40
+CORPUS = make_hostile.load()
+HOSTILE = [e["s"] for e in CORPUS if e["kind"] != "raw"]
+RAW_QUERY_STRINGS = [e["s"] for e in CORPUS if e["kind"] == "raw"]
+NASTY = make_hostile.NASTY
+# Path parameters get a real value when they are not the one under attack.
+PATH_DEFAULTS = {"doc_id": "fx-tuyen-giao", "file": "vnsearch.js"}
 
 
-def hostile_strings() -> list[str]:
-    out: list[str] = []
-    for b in BASE:
-        out += [b, f"tuyên giáo {b}", f"{b} hoà bình", b * 3, f'"{b}"', f"-{b}"]
-    rng = random.Random(20170307)
-    for _ in range(150):
-        out.append("".join(rng.choice(NASTY) for _ in range(rng.randint(1, 60))))
-    return list(dict.fromkeys(out))
+def encode(value: str) -> str:
+    """A value as a browser would send it (lone surrogates as their CESU bytes)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
 
 
-HOSTILE = hostile_strings()
-
-RAW_QUERY_STRINGS = [
-    "q=%E0%A4%A",
-    "q=%",
-    "q=%%",
-    "q=%zz",
-    "q=%G0",
-    "q=%E0%A4",
-    "q=%C0%AF",
-    "q=%FF%FE",
-    "q=%F4%90%80%80",
-    "q=%ED%A0%80%ED%B0%80",
-    "q=%00%00",
-    "%00=1",
-    "q=a&&&",
-    "=",
-    "&",
-    "&&q",
-    "q",
-    "q=a=b",
-    "q=%2B%26%3D",
-    ";q=1",
-    "q=a;b",
-    "q=\u00e9",
-    "page=%00",
-    "page=%E0%A4%A",
-    "facets=%00",
-    "facets=%",
-    "from=%E0%A4%A",
-    "year=%FF",
-    "category=%ED%A0%80",
-    "q=+&page=+&per_page=+",
-    "q[]=a",
-    "q.x=1",
-    "facets",
-    "facets=,,,",
-    "sort=relevance%00",
-]
-
-OTHER_PARAMS = [
-    "page",
-    "per_page",
-    "sort",
-    "from",
-    "to",
-    "category",
-    "site",
-    "year",
-    "month",
-    "facets",
-]
-# fmt: off
-OTHER_VALUES = [
-    *HOSTILE[::15],
-    "1e3", "0x10", "١", "𝟙", "+1", " 1", "1 ", "1_0", "01", "-0", "9" * 400,
-    "2017-03-07\x00", "2017-3-7", "9999-12-31", "0001-01-01", "0000-01-01", "2017-02-29",
-    "2016-02-29", "２０１７-03-07", "2017-03", "2017", "year,month", "year, month", "YEAR",
-]
-# fmt: on
-
-
-def encode(name: str, value: str) -> str:
-    """One parameter as a browser would send it (lone surrogates as their CESU bytes)."""
-    return f"{name}={quote(value.encode('utf-8', 'surrogatepass'), safe='')}"
-
-
-def check(resp, *, allowed=(200, 400)) -> None:
+def check(resp, sent: str = "", *, allowed=(200, 400, 404, 414)) -> None:
+    """200 or a 4xx problem; no markup from ``sent`` comes back where it could run."""
     assert resp.status_code in allowed, (resp.status_code, resp.text[:300])
-    body = orjson.loads(resp.content)
-    if resp.status_code == 200:
-        assert_no_unescaped_markup(body)
-    elif resp.status_code == 400:
-        assert body["code"] in PARAM_CODES, body
-        assert_problem(resp, 400, body["code"], body.get("param"))
-    else:
-        assert_problem(resp, resp.status_code, body["code"])
+    kind = resp.headers.get("Content-Type", "")
+    if resp.status_code >= 400:
+        body = orjson.loads(resp.content)
+        if resp.status_code == 400:
+            assert body["code"] in PARAM_CODES, body
+            assert_problem(resp, 400, body["code"], body.get("param"))
+        else:
+            assert_problem(resp, resp.status_code, body["code"])
+        assert "<" not in body["detail"], body  # details never echo what was sent
+    elif kind.startswith("application/json"):
+        assert_no_unescaped_markup(orjson.loads(resp.content))
+    elif kind.startswith("text/html") and "<" in sent:
+        assert sent not in resp.text  # the demo page never reflects input
 
 
-def test_there_are_enough_hostile_strings():
-    assert len(HOSTILE) >= 500
+def operations(client) -> list[tuple[str, list[str], list[str]]]:
+    """(path template, query parameter names, path parameter names) of every
+    GET operation in /openapi.json."""
+    doc = client.simulate_get("/openapi.json").json
+    out = []
+    for path, item in doc["paths"].items():
+        params = item["get"].get("parameters", [])
+        query = [p["name"] for p in params if p["in"] == "query"]
+        in_path = [p["name"] for p in params if p["in"] == "path"]
+        out.append((path, query, in_path))
+    return out
 
 
-def test_hostile_queries_give_200_or_400(client):
-    statuses = {200: 0, 400: 0}
-    for text in HOSTILE:
-        resp = client.simulate_get("/v1/search", query_string=encode("q", text))
-        check(resp)
-        statuses[resp.status_code] += 1
-    assert statuses[200] > 400 and statuses[400] > 5  # both paths were exercised
+def _fill(template: str, attacked: str | None = None, value: str = "") -> str:
+    path = template
+    for name, default in PATH_DEFAULTS.items():
+        path = path.replace("{" + name + "}", encode(value) if name == attacked else default)
+    return path
+
+
+def test_the_corpus_is_big_and_fresh():
+    assert len(HOSTILE) >= 1000
+    kinds = {e["kind"] for e in CORPUS}
+    assert kinds >= {"syntax", "injection", "control", "unicode", "size", "bomb", "nesting"}
+    assert kinds >= {"number", "random", "raw"}
+    assert max(map(len, HOSTILE)) >= 100_000
+    assert any("\ud800" <= c <= "\udfff" for s in HOSTILE for c in s)  # lone surrogates
+    assert any("\x00" in s for s in HOSTILE) and any("\u202e" in s for s in HOSTILE)
+    script = ROOT / "tests" / "data" / "make_hostile.py"
+    stale = subprocess.run([sys.executable, str(script), "--check"], capture_output=True)
+    assert stale.returncode == 0, stale.stderr.decode()
+
+
+def _sweep(client, stride: int = 1, bare_stride: int = 1) -> dict[int, int]:
+    """The corpus as each query and path parameter of each GET operation;
+    parameterless endpoints get it as an unknown parameter. Returns the count
+    of each status."""
+    ops = operations(client)
+    assert {p for p, _, _ in ops} >= {"/v1/search", "/v1/suggest", "/v1/documents/{doc_id}"}
+    statuses: dict[int, int] = {}
+    for template, query, in_path in ops:
+        for name in [*(query or ["x"]), *in_path]:
+            if (template, name) in FULL:
+                values = HOSTILE
+            else:
+                values = HOSTILE[:: stride if query or in_path else bare_stride]
+            for value in values:
+                if name in in_path:
+                    resp = client.simulate_get(_fill(template, name, value))
+                else:
+                    qs = f"{name}={encode(value)}"
+                    resp = client.simulate_get(_fill(template), query_string=qs)
+                check(resp, value)
+                statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+    assert set(statuses) <= {200, 400, 404, 414}, statuses
+    return statuses
+
+
+def test_every_string_through_every_parameter_of_every_endpoint(client):
+    statuses = _sweep(client, OTHER_STRIDE, BARE_STRIDE)
+    # Both paths were exercised.
+    assert statuses[200] > 2000 and statuses[400] > 1000 and statuses[404] > 100, statuses
+
+
+@pytest.mark.slow
+def test_every_string_through_every_parameter_of_every_endpoint_in_full(client):
+    statuses = _sweep(client)
+    assert sum(statuses.values()) > 20_000, statuses
+
+
+def test_hostile_queries_find_no_markup_in_highlights(client):
+    """With a query that matches the fixture whose title and body hold <script>
+    and <img onerror>, every hostile string added to it is still escaped."""
+    for text in HOSTILE[::6]:
+        q = encode("tuyên giáo " + text[:200])
+        qs = f"q={q}&per_page=50&facets=year,month,day,category,site"
+        check(client.simulate_get("/v1/search", query_string=qs), text)
+    resp = client.simulate_get("/v1/search", params={"q": "tuyên giáo", "per_page": "50"})
+    hits = {h["id"]: h for h in resp.json["hits"]}
+    assert "&lt;script&gt;" in hits["fx-script"]["highlight"]["title"]
+    assert_no_unescaped_markup(resp.json)
 
 
 def test_hostile_queries_with_every_sort_and_facets(client):
-    for text in HOSTILE[::7]:
-        for extra in ("sort=newest", "sort=oldest", "facets=day,site"):
-            check(client.simulate_get("/v1/search", query_string=f"{encode('q', text)}&{extra}"))
-        qs = f"{encode('q', text)}&facets=year,month,day,category,site&per_page=50"
+    for text in HOSTILE[::14]:
+        for extra in ("sort=newest", "sort=oldest", "sort=popular", "facets=day,site"):
+            check(client.simulate_get("/v1/search", query_string=f"q={encode(text)}&{extra}"))
+        qs = f"q={encode(text)}&facets=year,month,day,category,site&per_page=50"
         check(client.simulate_get("/v1/search", query_string=qs))
 
 
-@pytest.mark.parametrize("query_string", RAW_QUERY_STRINGS)
-def test_raw_broken_query_strings_give_200_or_400(client, query_string):
-    check(client.simulate_get("/v1/search", query_string=query_string))
+def test_raw_broken_query_strings_on_every_endpoint(client):
+    for template, _, _ in operations(client):
+        for query_string in RAW_QUERY_STRINGS:
+            check(client.simulate_get(_fill(template), query_string=query_string))
 
 
-@pytest.mark.parametrize("name", OTHER_PARAMS)
-def test_hostile_values_of_other_parameters_give_200_or_400(client, name):
-    for value in OTHER_VALUES:
-        check(client.simulate_get("/v1/search", query_string=encode(name, value)))
-        check(client.simulate_get("/v1/search", query_string=f"q=tuyen&{encode(name, value)}"))
-
-
-def test_hostile_document_ids_give_200_or_404(client):
-    for text in HOSTILE[::5]:
-        path = "/v1/documents/" + quote(text.encode("utf-8", "surrogatepass"), safe="")
-        check(client.simulate_get(path), allowed=(200, 404))
+def test_huge_numbers_as_page_per_page_and_limit(client):
+    numbers = [e["s"] for e in CORPUS if e["kind"] == "number"]
+    for value in numbers:
+        for path, name in (("/v1/search", "page"), ("/v1/search", "per_page"),
+                           ("/v1/suggest", "limit")):  # fmt: skip
+            resp = client.simulate_get(path, query_string=f"{name}={encode(value)}")
+            check(resp, value)
+            if value.strip().isdigit() and int(value) > 10**9:
+                assert resp.status_code == 400, (name, value)
 
 
 def test_hostile_queries_on_a_missing_index_give_503_or_400(missing_index_client):
     for text in HOSTILE[::25]:
-        resp = missing_index_client.simulate_get("/v1/search", query_string=encode("q", text))
+        resp = missing_index_client.simulate_get("/v1/search", query_string=f"q={encode(text)}")
         if resp.status_code == 503:
             assert_problem(resp, 503, "index_unavailable")
         else:
-            check(resp, allowed=(400,))
+            check(resp, allowed=(400, 414))
 
 
 @settings(max_examples=200, deadline=None)
@@ -203,4 +195,4 @@ def test_hostile_queries_on_a_missing_index_give_503_or_400(missing_index_client
     )
 )
 def test_any_text_as_q_gives_200_or_400(client, text):
-    check(client.simulate_get("/v1/search", query_string=encode("q", text)))
+    check(client.simulate_get("/v1/search", query_string=f"q={encode(text)}"), allowed=(200, 400))
