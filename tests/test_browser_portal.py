@@ -10,6 +10,7 @@ Skips without /usr/bin/chromium (see tests/test_browser.py).
 from __future__ import annotations
 
 import re
+from urllib.parse import quote_plus
 
 import httpx
 import pytest
@@ -162,6 +163,16 @@ def test_date_picker_follows_the_query_and_closes_with_escape(api, page):
     page.locator(".vns-cal-title").filter(has_text=f"Tháng {month} năm {year}").wait_for()
     page.click("h1")  # a click elsewhere closes it
     assert page.locator(".vns-cal").is_hidden()
+
+    # A category chip narrows the counts too.
+    category = page.locator(".vns-facet").filter(has_text="Chuyên mục").locator(".vns-chip").first
+    name = category.evaluate("b => b.firstChild.textContent")
+    category.click()
+    page.locator(".vns-chip[aria-pressed=true]").filter(has_text=name).wait_for()
+    with page.expect_request(lambda r: "/v1/calendar?" in r.url) as asked:
+        toggle.click()
+    assert "q=sot+xuat+huyet" in asked.value.url
+    assert "category=" + quote_plus(name) in asked.value.url
 
 
 def test_article_view_with_newer_older_and_related_news(api, page):
