@@ -345,7 +345,15 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
     show_default=True,
     help="Seconds to wait for a running writer (the check reads under the lock).",
 )
-def index_check(index_dir: Path, as_json: bool, wait: float) -> None:
+@click.option(
+    "--generation",
+    metavar="NAME",
+    help="Check this generation (e.g. the one rollback returns to) instead of the live one.",
+)
+@click.option("--deep", is_flag=True, help="Also read every posting list (slower).")
+def index_check(
+    index_dir: Path, as_json: bool, wait: float, generation: str | None, deep: bool
+) -> None:
     """Open every segment, read every stored document, compare with the manifest.
 
     Exits 0 when the index is healthy, 65 when a problem was found, 3 when
@@ -353,7 +361,7 @@ def index_check(index_dir: Path, as_json: bool, wait: float) -> None:
     """
     from indexer.inspection import check
 
-    result = check(IndexHome(index_dir), wait=wait)
+    result = check(IndexHome(index_dir), wait=wait, generation=generation, deep=deep)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:

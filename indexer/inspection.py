@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import warnings
 from collections import Counter
@@ -119,9 +120,17 @@ def stats(home: IndexHome, *, top: int = 20) -> dict:
     }
 
 
-def check(home: IndexHome, *, wait: float = 0.0) -> dict:
+def check(
+    home: IndexHome, *, wait: float = 0.0, generation: str | None = None, deep: bool = False
+) -> dict:
     """Open every segment, read every stored document and compare the count with
     the manifest. ``problems`` empty means healthy.
+
+    ``generation`` checks that generation instead of the live one (say, the one
+    ``rollback`` would return to). ``deep`` also reads every posting list of
+    every term (a byte changed inside a segment file is found there; a
+    truncated file is found without it); it takes about as long as reading
+    the whole index once.
 
     The check holds the writer lock while it reads (waiting up to ``wait``
     seconds), so no update can change the index under it. If another writer
@@ -131,41 +140,49 @@ def check(home: IndexHome, *, wait: float = 0.0) -> dict:
     problems: list[str] = []
     warnings: list[str] = []
     result: dict = {"index_dir": str(home.path), "problems": problems, "warnings": warnings}
-    if home.current_name() is None:
+    if home.current_name() is None and generation is None:
         problems.append(f"no index in {home.path}")
         result["ok"] = False
         result["missing"] = True
         return result
     try:
         with home.lock(wait=wait, command="vnsearch index check"):
-            _check(home, result, locked=True)
+            _check(home, result, locked=True, generation=generation, deep=deep)
     except WriterBusy as exc:
         warnings.append(f"{exc}; checked without the lock")
-        _check(home, result, locked=False)
+        _check(home, result, locked=False, generation=generation, deep=deep)
     except StoreError as exc:
         problems.append(str(exc))
     result["ok"] = not problems
     return result
 
 
-def _check(home: IndexHome, result: dict, *, locked: bool) -> None:
+def _check(
+    home: IndexHome, result: dict, *, locked: bool, generation: str | None, deep: bool
+) -> None:
     # Whoosh leaves the file of a segment it failed to read unclosed: it is
     # closed when the exception goes away, which is expected here, not a bug
     # worth a ResourceWarning.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        _check_generation(home, result, locked=locked)
+        _check_generation(home, result, locked=locked, generation=generation, deep=deep)
         gc.collect()
 
 
-def _check_generation(home: IndexHome, result: dict, *, locked: bool) -> None:
+def _check_generation(
+    home: IndexHome, result: dict, *, locked: bool, generation: str | None, deep: bool
+) -> None:
     problems, warnings = result["problems"], result["warnings"]
-    name = home.current_name()
+    name = generation or home.current_name()
     result["generation"] = name
+    result["live"] = name == home.current_name()
     if name is None:
         problems.append(f"no CURRENT pointer in {home.path}")
         return
     gen = home.path / name
+    if generation is not None and generation not in home.generations():
+        problems.append(f"no generation {generation} in {home.path}: {home.generations()}")
+        return
     if not gen.is_dir():
         problems.append(f"CURRENT names {name}, which does not exist")
         return
@@ -214,6 +231,8 @@ def _check_generation(home: IndexHome, result: dict, *, locked: bool) -> None:
                 if len(values) != reader.doc_count_all():
                     problems.append(f"column {column} has {len(values)} values")
             reader_count = reader.doc_count()
+            if deep:
+                result["terms"] = _check_postings(segments, problems)
     except Exception as exc:
         problems.append(f"reading the index failed: {type(exc).__name__}: {exc}")
         return
@@ -229,3 +248,26 @@ def _check_generation(home: IndexHome, result: dict, *, locked: bool) -> None:
     if counted != manifest.doc_count:
         message = f"the index holds {counted} documents, MANIFEST.json says {manifest.doc_count}"
         (problems if locked else warnings).append(message)
+
+
+def _check_postings(segments: list, problems: list[str], limit: int = 20) -> int:
+    """Read every posting list of every segment: ids ascending, within the
+    segment, as many as the term's document frequency says. Returns the number
+    of terms read; stops a segment at its first unreadable structure."""
+    terms = 0
+    for seg, offset in segments:
+        n = seg.doc_count_all()
+        where = f"segment at document {offset}"
+        try:
+            for fieldname, text in seg.all_terms():
+                terms += 1
+                info = seg.term_info(fieldname, text)
+                ids = list(seg.postings(fieldname, text).all_ids())
+                ordered = all(a < b for a, b in itertools.pairwise(ids))
+                if len(ids) != info.doc_frequency() or not ordered or (ids and ids[-1] >= n):
+                    problems.append(f"{where}: bad posting list for {fieldname}:{text!r}")
+                    if len(problems) >= limit:
+                        return terms
+        except Exception as exc:
+            problems.append(f"{where}: postings unreadable: {type(exc).__name__}: {exc}")
+    return terms

@@ -390,6 +390,20 @@ def _documents(
         yield doc
 
 
+@contextlib.contextmanager
+def _disk_errors(what: str, after: str) -> Iterator[None]:
+    """An OSError while writing (a full disk, a read-only or vanished directory)
+    becomes a StoreError: one line for the CLI, no traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise StoreError(
+            f"{what} failed: {exc.strerror or exc}{where}; {after}",
+            hint="free disk space (or fix the error above), then run the command again",
+        ) from exc
+
+
 def _open_writer(ix: whoosh_index.Index, workers: int, limitmb: int):
     return open_writer(ix, workers, limitmb=limitmb)
 
@@ -425,13 +439,23 @@ def build(
     untouched until the very last step."""
     report = Report()
     start = time.perf_counter()
+    with _disk_errors("writing the new generation", "the live index is unchanged"):
+        _build(home, items, report, start, workers, wait, progress, sources, limitmb)
+    return report
+
+
+def _build(home, items, report, start, workers, wait, progress, sources, limitmb) -> None:
     with home.lock(wait=wait):
         home.clean_leftovers()
         name = home._next_name()
         tmp = home.path / (name + ".tmp")
         tmp.mkdir(parents=True)
-        ix = whoosh_index.create_in(str(tmp), build_schema())
-        writer = _open_writer(ix, workers, limitmb)
+        try:
+            ix = whoosh_index.create_in(str(tmp), build_schema())
+            writer = _open_writer(ix, workers, limitmb)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         try:
             for doc in _documents(items, report, seen=set()):
                 writer.add_document(**doc)
@@ -466,7 +490,6 @@ def build(
         home.switch(name)
         home.prune(previous)
         report.generation = name
-    return report
 
 
 # Below this many changed documents an update uses one plain writer: starting
@@ -594,6 +617,14 @@ def update(
     """
     report = Report(dry_run=dry_run)
     start = time.perf_counter()
+    after = "readers see all of this run's changes or none; vnsearch index check tells which"
+    with _disk_errors("updating the index", after):
+        _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb):
     with home.lock(wait=wait):
         home.clean_leftovers()
         gen = home.current_dir()
@@ -666,8 +697,6 @@ def update(
             ix.close()
         if committed:
             _finish_change(home, gen, manifest, report, "update")
-    report.seconds = time.perf_counter() - start
-    return report
 
 
 def delete(

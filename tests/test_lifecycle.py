@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import indexer.store as store
+from indexer.inspection import check
 from indexer.schema import VN_TZ, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
 from indexer.store import (
@@ -214,6 +215,7 @@ def test_sigkilled_build_leaves_live_generation_serving(tmp_path: Path, workers:
         assert home.current_name() == live
         assert any(p.name.endswith(".tmp") for p in home.path.iterdir())  # it was mid-way
         assert ids(svc) == {"a0", "a1", "a2"}
+        assert check(home)["ok"]  # what `vnsearch index check` runs
         # Sub-writers die with their parent: nothing keeps the lock.
         deadline = time.monotonic() + 10
         while any(_alive(c) for c in children) and time.monotonic() < deadline:
