@@ -27,12 +27,15 @@ Vietnamese text (accent folding switched on where the engine has it), not tuned:
 
 User text is escaped for each peer's query syntax: every whitespace-separated
 word becomes one quoted phrase (so ``TP.HCM`` or ``COVID-19`` stay together) and
-double quotes are dropped, so no query is a syntax error.
+double quotes are dropped, so no query is a syntax error. ``Fts5Peer`` and
+``TantivyPeer`` take ``phrases=True`` to keep each quoted part of a query as one
+phrase instead (``bench/latency.py``); the default is unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -53,6 +56,26 @@ def query_words(q: str) -> list[str]:
     """The words of a typed query, without double quotes (the one character
     every peer syntax gives meaning to inside a phrase)."""
     return q.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split()
+
+
+_QUOTED = re.compile('["\u201c\u201d]([^"\u201c\u201d]*)["\u201c\u201d]')
+
+
+def query_parts(q: str, phrases: bool = False) -> list[str]:
+    """The units of a typed query: its words (``query_words``), or with
+    ``phrases=True`` the words outside quotes plus each quoted phrase as one unit
+    (its words joined by a space), for peers asked to honour phrases."""
+    if not phrases:
+        return query_words(q)
+    parts: list[str] = []
+    pos = 0
+    for m in _QUOTED.finditer(q):
+        parts += query_words(q[pos : m.start()])
+        inner = " ".join(query_words(m.group(1)))
+        if inner:
+            parts.append(inner)
+        pos = m.end()
+    return parts + query_words(q[pos:])
 
 
 class System:
@@ -83,10 +106,15 @@ class Fts5Peer(System):
     name = "sqlite-fts5"
 
     def __init__(
-        self, path: str | Path = ":memory:", tokenize: str = "unicode61 remove_diacritics 2"
+        self,
+        path: str | Path = ":memory:",
+        tokenize: str = "unicode61 remove_diacritics 2",
+        phrases: bool = False,
     ):
         self.path = str(path)
         self.tokenize = tokenize
+        # True: quoted parts of a query are FTS5 phrases (default: every word alone).
+        self.phrases = phrases
         self.db: sqlite3.Connection | None = None
 
     def build(self, articles: Iterable[Article]) -> None:
@@ -106,12 +134,12 @@ class Fts5Peer(System):
             self.db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
 
     @staticmethod
-    def to_match(q: str) -> str:
+    def to_match(q: str, phrases: bool = False) -> str:
         # Quoted strings joined by spaces: an implicit AND of phrases.
-        return " ".join('"' + w + '"' for w in query_words(q))
+        return " ".join('"' + w + '"' for w in query_parts(q, phrases))
 
     def search(self, q: str, k: int = 10) -> list[str]:
-        expr = self.to_match(q)
+        expr = self.to_match(q, self.phrases)
         if not expr:
             return []
         rows = self.db.execute(
@@ -202,10 +230,12 @@ class WhooshPeer(System):
 
 
 class TantivyPeer(System):
-    def __init__(self, fold: bool = False, heap_mb: int = 256):
+    def __init__(self, fold: bool = False, heap_mb: int = 256, phrases: bool = False):
         if tantivy is None:
             raise RuntimeError("tantivy is not installed (pip install tantivy)")
         self.fold = fold
+        # True: quoted parts of a query are phrase queries (default: every word alone).
+        self.phrases = phrases
         self.name = "tantivy-fold" if fold else "tantivy"
         self.heap_mb = heap_mb
         self.index = None
@@ -237,11 +267,11 @@ class TantivyPeer(System):
         self.searcher = self.index.searcher()
 
     @staticmethod
-    def to_query(q: str) -> str:
-        return " ".join('"' + w.replace("\\", " ") + '"' for w in query_words(q))
+    def to_query(q: str, phrases: bool = False) -> str:
+        return " ".join('"' + w.replace("\\", " ") + '"' for w in query_parts(q, phrases))
 
     def search(self, q: str, k: int = 10) -> list[str]:
-        text = self.to_query(q)
+        text = self.to_query(q, self.phrases)
         if not text:
             return []
         query = self.index.parse_query(text, ["title", "body"], conjunction_by_default=True)
