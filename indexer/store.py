@@ -35,6 +35,7 @@ from multiprocessing import Process
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, to_document
 from indexer.sources.article import Article, Rejection
@@ -168,7 +169,10 @@ class IndexHome:
             )
         return self.path / name
 
-    def open(self) -> tuple[whoosh_index.Index, Manifest]:
+    def open(self, *, mmap: bool = True) -> tuple[whoosh_index.Index, Manifest]:
+        """The live generation's Whoosh index and manifest. ``mmap=False`` reads
+        segment files with plain reads: long-running readers (API workers) then
+        do not count the whole index as their own resident memory."""
         gen = self.current_dir()
         manifest = Manifest.read(gen)
         if manifest.schema_version != SCHEMA_VERSION:
@@ -177,7 +181,8 @@ class IndexHome:
                 f"this vnsearch needs {SCHEMA_VERSION}",
                 hint="rebuild it with: vnsearch index build SOURCE...",
             )
-        return whoosh_index.open_dir(str(gen)), manifest
+        storage = FileStorage(str(gen), supports_mmap=mmap)
+        return storage.open_index(), manifest
 
     def generations(self) -> list[str]:
         if not self.path.is_dir():

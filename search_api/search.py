@@ -192,7 +192,7 @@ class SearchService:
             return False
 
     def _open(self) -> Snapshot:
-        ix, manifest = self.home.open()
+        ix, manifest = self.home.open(mmap=False)
         snap = Snapshot(ix, manifest)
         snap.vocabulary()  # warm before it serves: ~1-2 s on a large index
         return snap

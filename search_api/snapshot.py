@@ -14,6 +14,7 @@ with a slow generic path for any other matcher.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,18 +27,22 @@ from whoosh.reading import TermNotFound
 from indexer.analysis import fold
 from indexer.store import Manifest
 
-EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True)
 class Postings:
-    ids: np.ndarray  # sorted global docnums (int64)
+    ids: np.ndarray  # sorted global docnums (int32: an index holds < 2**31 documents)
     tf: np.ndarray  # term frequency per doc (float32)
 
     @property
     def df(self) -> int:
         return len(self.ids)
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.tf.nbytes
 
 
 NO_POSTINGS = Postings(EMPTY_IDS, EMPTY_TF)
@@ -50,7 +55,7 @@ def _read_w3(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
         ids, weights, _ = m._data
         n = len(ids)
         # Block ids are delta-encoded from zero in each block.
-        ids_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        ids_parts.append(np.cumsum(np.asarray(ids, dtype=np.int32), dtype=np.int32))
         if weights is None:
             tf_parts.append(np.ones(n, dtype=np.float32))
         elif isinstance(weights, tuple):
@@ -69,7 +74,7 @@ def _read_generic(m) -> tuple[np.ndarray, np.ndarray]:
         ids.append(m.id())
         tfs.append(m.weight())
         m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float32)
+    return np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.float32)
 
 
 class Snapshot:
@@ -79,7 +84,7 @@ class Snapshot:
     newer commit) has replaced it and no request uses it any more.
     """
 
-    def __init__(self, ix: Index, manifest: Manifest, *, cache_entries: int = 4096):
+    def __init__(self, ix: Index, manifest: Manifest, *, cache_bytes: int = 96 << 20):
         self.ix = ix
         self.manifest = manifest
         self.generation = manifest.generation
@@ -108,7 +113,10 @@ class Snapshot:
         self.dated = self.facet_codes["year"] >= 0
         self._norms: dict[tuple[str, float, float], np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
-        self._cache_entries = cache_entries
+        # Bounded by bytes, not entries: one common syllable's list is ~150 KB
+        # on 39k articles, and an entry cap let a worker grow past 1 GB.
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         self._lock = threading.Lock()
         # Whoosh's readers seek and read shared file objects: one thread at a
         # time (reads are short and cached; measured races without it gave
@@ -173,9 +181,12 @@ class Snapshot:
                 return hit
         result = self._read_postings(field, term)
         with self._lock:
-            self._cache[ck] = result
-            if len(self._cache) > self._cache_entries:
-                self._cache.popitem(last=False)
+            if ck not in self._cache:
+                self._cache[ck] = result
+                self._cached_bytes += result.nbytes
+            while self._cached_bytes > self._cache_bytes and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cached_bytes -= old.nbytes
         return result
 
     def _read_postings(self, field: str, term: str) -> Postings:
@@ -314,6 +325,12 @@ class Snapshot:
             self._retired = True
             close = self._users == 0
         if close:
+            self._close()
+
+    def __del__(self) -> None:
+        # A service nobody closed (a test, an app torn down without close())
+        # must not leave Whoosh's segment files open until interpreter exit.
+        with contextlib.suppress(Exception):  # best effort during garbage collection
             self._close()
 
     def _close(self) -> None:
