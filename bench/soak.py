@@ -17,8 +17,10 @@ suggest (prefixes as typed), 10% document, 5% related/neighbours, 5% calendar,
 5% stats/readyz.
 
 Worker memory (VmRSS) is read after a warm-up (``--warmup`` seconds of the
-same traffic) and at the end; workers are not recycled during the run
-(``--max-requests 0``) unless asked, so growth is visible. With a
+same traffic), every ``--sample-every`` seconds and at the end; workers are not
+recycled during the run (``--max-requests 0``) unless asked, so growth is
+visible (the caches are bounded by entries: posting lists and results, 4096
+each per worker, so memory rises until they are full). With a
 ``--max-requests`` limit the run also shows that recycling under load loses no
 request. Exit code 1 when any request failed. Results go to
 bench/out/soak-<UTC time>.json as well.
@@ -161,6 +163,21 @@ def _workers(master: int) -> dict[int, float]:
     return {pid: round(rss_mb(pid), 1) for pid in children(master)}
 
 
+def _sample(master: int, every: float, timeline: list, done: threading.Event) -> None:
+    start = time.monotonic()
+    while True:
+        timeline.append([round(time.monotonic() - start), round(sum(_workers(master).values()), 1)])
+        if done.wait(every):
+            return
+
+
+def _second_half_growth(timeline: list) -> float | None:
+    if len(timeline) < 3:
+        return None
+    middle = timeline[len(timeline) // 2][1]
+    return round(timeline[-1][1] - middle, 1)
+
+
 def drive(base: str, mix: Mix, rate: float, seconds: float, concurrency: int) -> dict:
     """Send ``rate`` requests a second for ``seconds``; returns latencies and errors."""
     due: queue.Queue = queue.Queue(maxsize=concurrency * 4)
@@ -239,6 +256,7 @@ def soak(
     concurrency: int = 16,
     max_requests: int = 0,
     seed: int = 8,
+    sample_every: float = 30,
     log_path: Path | None = None,
 ) -> dict:
     """Run the soak on ``index_dir`` and return the report (see the module doc)."""
@@ -252,7 +270,14 @@ def soak(
             time.sleep(0.5)
             rss_start = _workers(proc.pid)
             started = datetime.now(UTC).isoformat(timespec="seconds")
+            timeline, done = [], threading.Event()
+            sampler = threading.Thread(
+                target=_sample, args=(proc.pid, sample_every, timeline, done), daemon=True
+            )
+            sampler.start()
             report = drive(base, mix, rate, seconds, concurrency)
+            done.set()
+            sampler.join(5)
             rss_end = _workers(proc.pid)
         finally:
             code = _stop(proc)
@@ -269,6 +294,9 @@ def soak(
         worker_rss_mb_start=rss_start,
         worker_rss_mb_end=rss_end,
         rss_growth_mb=round(sum(rss_end.values()) - sum(rss_start.values()), 1),
+        # [seconds into the run, total RSS of the workers in MB]
+        rss_timeline_mb=timeline,
+        rss_growth_second_half_mb=_second_half_growth(timeline),
         worker_pids_unchanged=set(rss_start) == set(rss_end),
         server_exit_code=code,
         tracebacks_in_log=text.count("Traceback"),
@@ -287,6 +315,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="client connections")
     ap.add_argument("--max-requests", type=int, default=0, help="recycle workers (0: never)")
     ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--sample-every", type=float, default=30, help="seconds between RSS reads")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--index-dir", type=Path, help="serve this index (read only)")
     where.add_argument("--build", nargs="+", type=Path, help="build these sources first")
@@ -312,12 +341,15 @@ def main() -> int:
             concurrency=args.concurrency,
             max_requests=args.max_requests,
             seed=args.seed,
+            sample_every=args.sample_every,
             log_path=OUT / f"soak-{stamp}.log",
         )
         report["command"] = " ".join(["python", "bench/soak.py", *sys.argv[1:]])
         out = OUT / f"soak-{stamp}.json"
         out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
-    print(json.dumps({k: v for k, v in report.items() if k != "by_kind"}, indent=2))
+    shown = {k: v for k, v in report.items() if k not in ("by_kind", "rss_timeline_mb")}
+    print(json.dumps(shown, indent=2))
+    print("worker RSS (s, MB): " + " ".join(f"{t}:{mb:.0f}" for t, mb in report["rss_timeline_mb"]))
     for kind, s in report["by_kind"].items():
         print(f"  {kind:9} {s['requests']:>7}  p50 {s['p50_ms']:>7} ms  p95 {s['p95_ms']:>7} ms"
               f"  p99 {s['p99_ms']:>7} ms  max {s['max_ms']:>7} ms")  # fmt: skip

@@ -124,6 +124,7 @@ def _sweep(client, stride: int = 1, bare_stride: int = 1) -> dict[int, int]:
                 check(resp, value)
                 statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
     assert set(statuses) <= {200, 400, 404, 414}, statuses
+    print(f"hostile sweep: {sum(statuses.values())} requests, statuses {statuses}")
     return statuses
 
 
