@@ -77,13 +77,17 @@ def profiled_loop(service, recs: list[dict]) -> list[float]:
     return times
 
 
+# The project root as py-spy prints it, so locations read "search_api/search.py".
+ROOT_PREFIX = str(Path(__file__).resolve().parents[1]) + "/"
+
+
 def parse_frame(frame: str) -> tuple[str, str]:
     """(function, short location) of one py-spy frame."""
     m = _FRAME.match(frame.strip())
     if not m:
         return frame.strip(), ""
     path = m.group("file") or ""
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3"):
+    for marker in ("/site-packages/", f"{ROOT_PREFIX}", "/lib/python3"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
