@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install test test-all lint format serve demo bench clean
+.PHONY: install test test-all lint format serve demo bench soak clean
 
 $(BIN)/vnsearch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ serve: install  ## serve an existing index
 
 bench: install  ## indexing, latency and relevance benchmarks on ../shared/corpus
 	$(BIN)/python bench/index_corpus.py
+
+SOAK_ARGS ?= --seconds 600
+soak: install  ## steady mixed traffic through gunicorn on loopback (docs/reliability.md)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
