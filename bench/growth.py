@@ -227,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def stopped(per_query: list[dict]) -> list[str]:
+    n = sum(1 for r in per_query if r.get("timeout"))
+    return [f"{n} of {len(per_query)} queries stopped at the service's time limit"] if n else []
+
+
 def mem_cells(mem: dict | None) -> list[str]:
     """Open time and VmRSS (RssAnon) of a fresh process (bench/memory.py), or blanks."""
     if not mem:
@@ -281,7 +286,7 @@ def report(result: dict) -> None:
                 idx["doc_count"], idx["mb"], row.get("build", ""),
                 *mem_cells(row.get("memory")),
                 ms(first["p50"]), ms(first["p95"]), ms(bare["p50"]), ms(bare["p95"]),
-                *cells, *ratios, "; ".join(row["notes"]),
+                *cells, *ratios, "; ".join(row["notes"] + stopped(vn)),
             ]
         )  # fmt: skip
     print(table(heads, rows))

@@ -50,7 +50,9 @@ PEERS = ("tantivy", "tantivy-fold", "sqlite-fts5")
 HIT_BUCKETS = ((0, 0), (1, 99), (100, 999), (1000, 9999), (10000, 10**9))
 
 
-def hits_bucket(n: int) -> str:
+def hits_bucket(n: int | None) -> str:
+    if n is None:
+        return "stopped at the time limit"
     for lo, hi in HIT_BUCKETS:
         if lo <= n <= hi:
             return f"{lo}" if lo == hi else (f"{lo}+" if hi == 10**9 else f"{lo}-{hi}")
@@ -68,6 +70,17 @@ def no_highlights():
         yield
     finally:
         s.highlight, s.snippet = saved
+
+
+def search_or_timeout(service, req) -> dict | None:
+    """The answer, or None when the service stopped the query at its time limit
+    (``SearchTimeout``, a 503 ``search_timeout`` over HTTP)."""
+    from search_api.search import SearchTimeout
+
+    try:
+        return service.search(req)
+    except SearchTimeout:
+        return None
 
 
 def ensure_index(index_dir: Path | None, docs, workers: int) -> tuple[Path, dict, bool]:
@@ -105,23 +118,25 @@ def run_vnsearch(index_dir: Path, mix: list[dict], warm: list[dict]) -> dict:
     open_s = time.perf_counter() - t0
     log("latency", f"vnsearch: index opened in {open_s:.1f} s; warming with {len(warm)} queries")
     for rec in warm:
-        service.search(qmix.request_of(rec))
+        search_or_timeout(service, qmix.request_of(rec))
     facets = {"full": None, "no facets": (), "bare": ()}
     per_query = []
     started = time.perf_counter()
     for i, rec in enumerate(mix):
         row = {"qid": rec["qid"], "cls": rec["cls"]}
         t = time.perf_counter()
-        out = service.search(qmix.request_of(rec))
+        out = search_or_timeout(service, qmix.request_of(rec))
         row["first"] = (time.perf_counter() - t) * 1000
-        row["total_hits"] = out["total_hits"]
-        row["timed_out"] = bool(out.get("timed_out"))
+        row["timeout"] = out is None
+        row["total_hits"] = None if out is None else out["total_hits"]
+        row["timed_out"] = bool(out and out.get("timed_out"))
         order = VARIANTS[i % 3 :] + VARIANTS[: i % 3]
         for v in order:
             req = qmix.request_of(rec, facets=facets[v])
             with no_highlights() if v == "bare" else contextlib.nullcontext():
                 t = time.perf_counter()
-                service.search(req)
+                if search_or_timeout(service, req) is None:
+                    row["timeout"] = True
                 row[v] = (time.perf_counter() - t) * 1000
         per_query.append(row)
         if (i + 1) % 100 == 0:
@@ -193,10 +208,11 @@ def by_class_rows(mix: list[dict], vn: list[dict]) -> list[list]:
     buckets: dict[str, list[dict]] = {}
     for row in vn:
         buckets.setdefault(hits_bucket(row["total_hits"]), []).append(row)
-    order = [hits_bucket(lo) for lo, _ in HIT_BUCKETS]
+    order = [hits_bucket(lo) for lo, _ in HIT_BUCKETS] + [hits_bucket(None)]
     for label in order:
         if label in buckets:
-            rows.append(_class_row(f"{label} matching docs", buckets[label]))
+            name = label if label == hits_bucket(None) else f"{label} matching docs"
+            rows.append(_class_row(name, buckets[label]))
     return rows
 
 
@@ -204,11 +220,11 @@ def _class_row(label: str, rows: list[dict]) -> list:
     first = summary([r["first"] for r in rows])
     full = summary([r["full"] for r in rows])
     bare = summary([r["bare"] for r in rows])
-    hits = sorted(r["total_hits"] for r in rows)
+    hits = sorted(r["total_hits"] for r in rows if r["total_hits"] is not None)
     return [
         label,
         len(rows),
-        hits[len(hits) // 2],
+        hits[len(hits) // 2] if hits else "-",
         ms(first["p50"]),
         ms(first["p95"]),
         ms(full["p50"]),
@@ -288,6 +304,8 @@ def report(result: dict, mix: list[dict]) -> None:
         f"difference, warm): default facets {ms(median_diff(vn, 'full', 'no facets'))} ms; "
         f"highlights of 10 hits {ms(median_diff(vn, 'no facets', 'bare'))} ms. "
         f"vnsearch opened the index in {vs['open_s']:.1f} s (memory: bench/memory.py). "
+        f"Queries stopped by the service's time limit (SearchTimeout, a 503 over HTTP; "
+        f"timed as they ran): {sum(1 for r in vn if r.get('timeout'))}. "
         f"Queries with no match: "
         f"{sum(1 for r in vn if r['total_hits'] == 0)}; timed out (partial): "
         f"{sum(1 for r in vn if r['timed_out'])}.\n"

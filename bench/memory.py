@@ -2,24 +2,32 @@
 
     python bench/memory.py --index-dir /tmp/full/ix
 
-Whoosh opens a compound segment (``*.seg``) with ``mmap`` and hands out each
-sub-file as a ``BufferFile``, whose ``BytesIO(memoryview)`` copies the whole
-sub-file (postings, term index, ...) into the process's private heap. Every
-gunicorn worker then holds its own copy of most of the index.
+Whoosh opens a compound segment (``*.seg``) with ``mmap`` when the storage
+allows it and hands out each sub-file as a ``BufferFile``, whose
+``BytesIO(memoryview)`` copies the whole sub-file (postings, term index, ...)
+into the process's private heap: every gunicorn worker then held its own copy of
+most of the index. Since commit cf326d1 the API opens its readers without mmap
+(``IndexHome.open(mmap=False)``), so the copy is gone there and the experiment
+below only changes mmapped readers.
 
 This bench opens ``SearchService(index_dir, result_cache_size=0)`` in a fresh
 process per variant and prints the open time (snapshot + vocabulary, what a
 worker's first request pays) and ``VmRSS`` / ``RssAnon`` (private) / ``RssFile``
 (mmapped file pages, shared between processes through the page cache) after
-opening and after the 400 mix queries of ``bench/queries.py``:
+opening and after the 400 mix queries of ``bench/queries.py``, with their
+latency:
 
 - ``as shipped``: the engine as it is;
-- ``no-copy buffers`` (an experiment in the bench process only, not a change to
-  the engine): ``whoosh.filedb.structfile.BufferFile`` reads through a small
-  file object over the memoryview instead of copying it into a ``BytesIO``.
+- ``mmap + Whoosh's copies``: readers opened with mmap (``IndexHome.open`` patched
+  in the bench process), so Whoosh copies every sub-file (the engine before
+  cf326d1);
+- ``mmap + no-copy buffers`` (an experiment in the bench process only, not a
+  change to the engine): mmap, and ``whoosh.filedb.structfile.BufferFile`` reads
+  through a small file object over the memoryview instead of copying it.
 
-It also checks that both variants give the same answers on the mix (every field
-but ``processing_time_ms``; answers cut short by the time limit are counted apart).
+It also checks that every variant gives the answers of the first one on the mix
+(every field but ``processing_time_ms``; answers cut short by the time limit are
+counted apart).
 Figures: ``bench/out/memory-<UTC time>.json``.
 """
 
@@ -38,7 +46,7 @@ import perf_common as pc
 import queries as qmix
 from perf_common import OUT, ms, summary, table
 
-VARIANTS = ("as shipped", "no-copy buffers")
+VARIANTS = ("as shipped", "mmap + Whoosh's copies", "mmap + no-copy buffers")
 
 
 class MemoryViewFile(io.RawIOBase):
@@ -93,10 +101,28 @@ def mem() -> dict:
     return {f: round(pc.rss_mb(pid, f) or 0, 1) for f in ("VmRSS", "RssAnon", "RssFile")}
 
 
+def force_mmap() -> None:
+    """Open API readers with mmap, as the engine did before commit cf326d1."""
+    import inspect
+
+    from indexer.store import IndexHome
+
+    original = IndexHome.open
+    if "mmap" not in inspect.signature(original).parameters:
+        return  # an engine from before cf326d1 always opens with mmap
+
+    def open_with_mmap(self, *, mmap: bool = True):
+        return original(self, mmap=True)
+
+    IndexHome.open = open_with_mmap
+
+
 def child(variant: str, index_dir: str, answers: str, seed: int) -> None:
-    if variant == "no-copy buffers":
+    if variant.startswith("mmap"):
+        force_mmap()
+    if variant == "mmap + no-copy buffers":
         no_copy_buffers()
-    from search_api.search import SearchService
+    from search_api.search import SearchService, SearchTimeout
 
     mix, _pool = qmix.load(seed)
     base = mem()
@@ -108,7 +134,10 @@ def child(variant: str, index_dir: str, answers: str, seed: int) -> None:
     times, out = [], []
     for rec in mix:
         t = time.perf_counter()
-        r = service.search(qmix.request_of(rec))
+        try:
+            r = service.search(qmix.request_of(rec))
+        except SearchTimeout:
+            r = {"timed_out": True, "stopped": True}
         times.append((time.perf_counter() - t) * 1000)
         r.pop("processing_time_ms", None)
         out.append(r)
@@ -151,15 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         res[v] = json.loads(proc.stdout.strip().splitlines()[-1])
         res[v]["answers"] = json.loads(answers.read_text())
     answers = [res[v].pop("answers") for v in variants]
-    a, b = answers[0], answers[-1]
-    timed_out = sum(
-        1 for x, y in zip(a, b, strict=True) if x.get("timed_out") or y.get("timed_out")
-    )
-    differ = sum(
-        1
-        for x, y in zip(a, b, strict=True)
-        if x != y and not (x.get("timed_out") or y.get("timed_out"))
-    )
+    a = answers[0]
+    timed_out = differ = 0
+    for b in answers[1:]:
+        for x, y in zip(a, b, strict=True):
+            if x.get("timed_out") or y.get("timed_out"):
+                timed_out += 1
+            elif x != y:
+                differ += 1
     cmd = "python bench/memory.py " + " ".join(sys.argv[1:] if argv is None else argv)
     figures = {"command": cmd, "machine": m, "index": info, "variants": res, "differ": differ,
                "timed_out": timed_out}  # fmt: skip
@@ -205,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         "worker's own.)\n"
     )
     if len(variants) > 1:
+        pairs = len(a) * (len(variants) - 1)
         print(
-            f"Same answers on the {len(a)} mix queries: {len(a) - differ - timed_out} identical, "
-            f"{differ} different, {timed_out} cut short by the time limit in either run."
+            f"Answers on the {len(a)} mix queries, each other variant against the first: "
+            f"{pairs - differ - timed_out} of {pairs} identical, {differ} different, "
+            f"{timed_out} cut short by the time limit in either run."
         )
     print(f"\nFigures: {out}")
     return 0
