@@ -11,6 +11,7 @@ tantivy is optional: when it is not installed in the venv, a copy installed with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -66,22 +67,7 @@ def load_corpus(corpus: Path = DEFAULT_CORPUS) -> list[Article]:
 
 def replicate(arts: list[Article], copy: int) -> list[Article]:
     """Copy ``copy`` (1, 2, ...) of the corpus: same text, new ids ``<id>~r<copy>``."""
-    out = []
-    for a in arts:
-        out.append(
-            Article(
-                id=f"{a.id}~r{copy}",
-                title=a.title,
-                body=a.body,
-                url=a.url,
-                site=a.site,
-                category=a.category,
-                published=a.published,
-                views=a.views,
-                origin=a.origin,
-            )
-        )
-    return out
+    return [dataclasses.replace(a, id=f"{a.id}~r{copy}") for a in arts]
 
 
 def docset(spec: str, arts: list[Article], seed: int = 7) -> list[Article]:
