@@ -12,6 +12,10 @@ run measures:
   build    ``indexer.store.build()`` into a temporary index home, 1 worker and
            N workers (the articles are in memory, as for the segment rows).
 
+With ``--updates``, ``indexer.store.update()`` (1 worker) on a fresh build of the
+same articles: every view count changed (the documents are re-added from their
+stored segmentation, no pyvi), every body changed (re-segmented), nothing changed.
+
 The ratio column is end-to-end build throughput over pure segmentation with the
 same number of processes; the project's target is >= 0.75. The cpu columns
 count the CPU seconds of this process and its finished children during each
@@ -22,6 +26,7 @@ processes mostly measure the contention, while CPU seconds per character do not.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import os
 import shutil
@@ -36,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.analysis import normalize, word_spans  # noqa: E402
 from indexer.sources.jsonl import read_jsonl  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
+from indexer.store import IndexHome, build, update  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FILES = {"dantri": "unc-dantri.jsonl.gz", "baomoi": "baomoi-magizbox.jsonl.gz"}
@@ -124,6 +129,28 @@ def end_to_end(articles: list, workers: int) -> tuple[Measure, int]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def updates(articles: list) -> list[tuple[str, Measure, int]]:
+    """(what, measure, documents re-added) for three kinds of ``index update``."""
+    tmp = Path(tempfile.mkdtemp(prefix="vnsearch-bench-"))
+    try:
+        home = IndexHome(tmp / "index")
+        build(home, articles, workers=1)
+        views = [dataclasses.replace(a, views=(a.views or 0) + 1) for a in articles]
+        edited = [dataclasses.replace(a, body=a.body + "\nCập nhật.") for a in articles]
+        out = []
+        for name, batch in (
+            ("update (views only)", views),
+            ("update (bodies edited)", edited),
+            ("update (unchanged)", edited),
+        ):
+            with Measure() as m:
+                report = update(home, batch, workers=1)
+            out.append((name, m, report.indexed))
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def breakdown(articles: list) -> dict[str, float]:
     """Where one single-worker build spends its time (wall clock, no profiler):
     pyvi inside the analyzers, Whoosh's commit (sorting and writing postings),
@@ -168,6 +195,9 @@ def main() -> None:
     ap.add_argument(
         "--breakdown", action="store_true", help="Also time the phases of a 1-worker build."
     )
+    ap.add_argument(
+        "--updates", action="store_true", help="Also time views-only, edited and no-op updates."
+    )
     args = ap.parse_args()
 
     articles = load(args.corpus, args.docs)
@@ -200,6 +230,10 @@ def main() -> None:
             f"{name:<24}{p:>6}{m.wall:>9.2f}{c / m.wall:>10,.0f}{n / m.wall:>8.1f}"
             f"{ratio:>9}{m.cpu:>8.1f}{c / m.cpu:>12,.0f}{ratio_cpu:>13}"
         )
+    if args.updates:
+        print(f"\n{'update, 1 worker':<24}{'seconds':>9}{'re-added':>9}{'docs/s':>8}{'cpu s':>8}")
+        for name, m, readded in updates(articles):
+            print(f"{name:<24}{m.wall:>9.2f}{readded:>9}{n / m.wall:>8.1f}{m.cpu:>8.1f}")
     if args.breakdown:
         parts = breakdown(articles)
         print("\nbuild() with 1 worker, by phase:")

@@ -35,12 +35,16 @@ __all__ = [
     "canonical_tones",
     "detone",
     "fold",
+    "forget_words",
     "is_accented",
     "key",
+    "known_words",
     "normalize",
+    "pack_words",
     "syllable_count",
     "syllable_spans",
     "syllables",
+    "unpack_words",
     "word_spans",
 ]
 
@@ -342,15 +346,78 @@ def _token_items(value: str, words: bool) -> list[tuple[int, int, int, str]]:
 
 
 _WORD_CACHE: dict[str, list[tuple[int, int]]] = {}
+# Word spans given by the caller for the document being indexed (see ``known_words``).
+_KNOWN_WORDS: dict[str, list[tuple[int, int]]] = {}
 
 
 def _cached_word_spans(text: str) -> list[tuple[int, int]]:
+    hit = _KNOWN_WORDS.get(text)
+    if hit is not None:
+        return hit
     hit = _WORD_CACHE.get(text)
     if hit is None:
         hit = word_spans(text)
         _WORD_CACHE.clear()  # one entry: the document being indexed
         _WORD_CACHE[text] = hit
     return hit
+
+
+# -- stored segmentation --------------------------------------------------------
+# pyvi is the costly step of indexing. The index stores which syllable gaps pyvi
+# joined into words (one bit per gap, ~1 byte per 8 syllables), so a document
+# whose text did not change (only its view count did) is re-added with the same
+# word tokens without running pyvi again.
+
+
+def pack_words(text: str) -> bytes:
+    """The pyvi words of ``text`` that the index uses, as a bitmap over the gaps
+    between syllables: bit ``k`` is set when syllables ``k`` and ``k + 1`` belong
+    to one word. ``unpack_words`` inverts it."""
+    gaps = max(len(_cached_syllable_spans(text)) - 1, 0)
+    bits = bytearray((gaps + 7) // 8)
+    for pos, _s, _e, surface in _token_items(text, True):
+        # Syllables never contain "_", so the surface form counts the joins.
+        for k in range(pos, pos + surface.count("_")):
+            bits[k >> 3] |= 1 << (k & 7)
+    return bytes(bits)
+
+
+def unpack_words(text: str, packed: bytes) -> list[tuple[int, int]] | None:
+    """Word spans of ``text`` from ``pack_words(text)``: the spans from which
+    the tokenizer makes the same word tokens as from pyvi's. None when ``packed``
+    cannot belong to ``text`` (a different syllable count)."""
+    syl = _cached_syllable_spans(text)
+    if len(packed) != (max(len(syl) - 1, 0) + 7) // 8:
+        return None
+    out: list[tuple[int, int]] = []
+    start = -1
+    for k in range(len(syl) - 1):
+        if packed[k >> 3] >> (k & 7) & 1:
+            if start < 0:
+                start = k
+        elif start >= 0:
+            out.append((syl[start][0], syl[k][1]))
+            start = -1
+    if start >= 0:
+        out.append((syl[start][0], syl[-1][1]))
+    return out
+
+
+def known_words(text: str, packed: bytes) -> bool:
+    """Use ``packed`` (from ``pack_words``) as the segmentation of ``text`` until
+    ``forget_words``; False (and pyvi will run) when it does not fit the text."""
+    spans = unpack_words(text, packed)
+    if spans is None:
+        return False
+    _KNOWN_WORDS[text] = spans
+    return True
+
+
+def forget_words() -> None:
+    """End of a document: drop given segmentations and the per-document caches."""
+    _KNOWN_WORDS.clear()
+    _SPANS_CACHE.clear()
+    _ITEMS_CACHE.clear()
 
 
 class KeyFilter(Filter):

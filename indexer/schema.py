@@ -88,6 +88,9 @@ def build_schema() -> fields.Schema:
         blen=fields.NUMERIC(bits=32, sortable=True),
         origin=fields.ID(stored=True),
         hash=fields.STORED(),
+        # pyvi's segmentation of title and body (indexer.analysis.pack_words),
+        # written by indexer.writer: a views-only update reuses it.
+        seg=fields.STORED(),
         **analysed,
     )
 

@@ -313,6 +313,7 @@ class Report:
     indexed: int = 0
     added: int = 0
     replaced: int = 0
+    views_only: int = 0  # of the replaced: same text, new view count (not re-segmented)
     unchanged: int = 0
     deleted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
@@ -332,8 +333,11 @@ class Report:
 
     def summary(self) -> str:
         """The one-line summary every writing command ends with."""
+        replaced = f"replaced {self.replaced}"
+        if self.views_only:
+            replaced += f" ({self.views_only} view counts only)"
         line = (
-            f"read {self.read} · added {self.added} · replaced {self.replaced} · "
+            f"read {self.read} · added {self.added} · {replaced} · "
             f"unchanged {self.unchanged} · deleted {self.deleted} · "
             f"rejected {len(self.rejected)}"
         )
@@ -556,6 +560,7 @@ class _Known:
     hash: str
     views: int | None
     file: str  # absolute path of the origin file, "" when unknown
+    seg: tuple | None  # stored pyvi segmentation (None in indexes built before it)
 
 
 def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
@@ -567,7 +572,9 @@ def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
             # Indexes built before origins were absolute hold paths relative to
             # the directory the build ran in; resolving them here is a best guess.
             file = os.path.abspath(origin_file(origin)) if origin else ""
-            known[stored["id"]] = _Known(stored.get("hash", ""), stored.get("views"), file)
+            known[stored["id"]] = _Known(
+                stored.get("hash", ""), stored.get("views"), file, stored.get("seg")
+            )
     return known
 
 
@@ -664,13 +671,17 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
                 if doc_id:
                     seen.add(doc_id)
                 old = known.get(doc_id)
-                # views are not in the content hash (a new count must not force
-                # re-segmenting), but they are stored: a new count still replaces
-                # the document for now.
-                if old and old.hash == article_hash(item) and old.views == item.views:
+                same_text = bool(old) and old.hash == article_hash(item)
+                if same_text and old.views == item.views:
                     report.unchanged += 1
                     continue
                 doc = to_document(item)
+                if same_text and old.seg:
+                    # Only the view count changed (views are not in the content
+                    # hash): the document is replaced, its stored segmentation
+                    # stands in for pyvi.
+                    doc["_words"] = old.seg
+                    report.views_only += 1
                 doc["origin"] = _absolute_origin(doc["origin"])
                 if problem := _invalid(doc):
                     report.rejected.append(Rejection(where, "record", problem))

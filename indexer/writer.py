@@ -15,14 +15,22 @@ more than they need to (measured with cProfile on a 200-article build):
   into lists instead, through the same reader, so the values are identical.
 
 The rest (sorting the postings, pickling and compressing blocks) is Whoosh's
-code unchanged. The version of whoosh-reloaded is pinned in pyproject.toml
-because these classes lean on its internals.
+code unchanged.
+
+``add_document`` also stores each document's pyvi segmentation (``seg``, see
+``indexer.analysis.pack_words``) and accepts it back as ``_words``: a document
+re-added with unchanged text (a new view count) is not segmented again.
+
+The version of whoosh-reloaded is pinned in pyproject.toml because these
+classes lean on its internals.
 """
 
 from __future__ import annotations
 
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import PostingPool, SegmentWriter
+
+from indexer import analysis
 
 __all__ = ["open_writer"]
 
@@ -76,6 +84,21 @@ class FastSegmentWriter(SegmentWriter):
         self.pool.__class__ = _Pool
 
     _flush_segment = _fast_flush
+
+    def add_document(self, **fields) -> None:
+        # Whoosh ignores keyword arguments starting with "_"; "_words" is the
+        # stored ``seg`` of the same text, given back by ``indexer.store.update``.
+        given = fields.pop("_words", None)
+        texts = (fields.get("title") or "", fields.get("body") or "")
+        try:
+            if given:
+                for text, packed in zip(texts, given, strict=False):
+                    analysis.known_words(text, packed)
+            if "seg" in self.schema:  # indexes built before it have no such field
+                fields["seg"] = tuple(analysis.pack_words(text) for text in texts)
+            super().add_document(**fields)
+        finally:
+            analysis.forget_words()
 
 
 class _FastSubWriterTask(SubWriterTask):

@@ -10,16 +10,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import indexer.analysis as analysis
 from indexer.analysis import (
     STOPWORDS,
     canonical_tones,
     detone,
     fold,
+    forget_words,
     is_accented,
     key,
+    known_words,
     normalize,
+    pack_words,
     syllable_spans,
     syllables,
+    unpack_words,
     word_spans,
 )
 from indexer.schema import FIELD_FORMS, _analyzer, build_schema
@@ -188,3 +193,56 @@ class TestWhooshAnalyzers:
         schema = build_schema()
         again = pickle.loads(pickle.dumps(schema))
         assert [t.text for t in again["bw"].analyzer("tuyên giáo")] == ["tuyên_giáo"]
+
+
+# Real syllables, so that pyvi forms words of two and three syllables among them.
+SENTENCE_PARTS = [
+    *(
+        "Ủy ban nhân dân quận 5 công tác tuyên giáo hội nghị triển khai thành phố Hồ Chí Minh "
+        "giáo dục văn hóa xã hội kinh tế đầu tư xây dựng giao thông môi trường y tế hoà bình"
+    ).split(),
+    *[",", ".", "\n", "2017", "TP.HCM", "-", "(", ")"],
+]
+sentences = st.lists(st.sampled_from(SENTENCE_PARTS), max_size=40).map(" ".join)
+
+
+class TestStoredSegmentation:
+    """``pack_words`` is what the index stores so that a views-only update can
+    re-add a document without pyvi: it must give back exactly pyvi's word tokens."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(sentences)
+    def test_packed_words_give_the_same_tokens_without_pyvi(self, raw):
+        text = normalize(raw)
+        forget_words()
+        expected = {form: _tokens(form, text) for form in "wv"}
+        packed = pack_words(text)
+        forget_words()
+        real = analysis.word_spans
+        analysis._WORD_CACHE.clear()
+        analysis.word_spans = _no_pyvi
+        try:
+            assert known_words(text, packed)
+            got = {form: _tokens(form, text) for form in "wv"}
+        finally:
+            analysis.word_spans = real
+            forget_words()
+        # Positions and texts are what the index keeps (no character offsets).
+        assert {f: [(t.text, t.pos) for t in got[f]] for f in got} == {
+            f: [(t.text, t.pos) for t in expected[f]] for f in expected
+        }
+
+    def test_bitmap(self):
+        text = "Công tác tuyên giáo"
+        assert pack_words(text) == bytes([0b101])  # công_tác, tuyên_giáo
+        assert unpack_words(text, bytes([0b101])) == [(0, 8), (9, 19)]
+        assert unpack_words(text, bytes([0b111])) == [(0, 19)]
+        assert pack_words("") == b"" and unpack_words("", b"") == []
+
+    def test_packed_words_of_another_text_are_refused(self):
+        assert unpack_words("một hai ba bốn năm sáu bảy tám chín mười", b"\x01") is None
+        assert not known_words("một hai", b"\x01\x00")
+
+
+def _no_pyvi(text: str):
+    raise AssertionError(f"pyvi ran on {text!r}")

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+import indexer.analysis as analysis
 import indexer.store as store
 from indexer.inspection import check
-from indexer.schema import VN_TZ, article_hash, to_document
+from indexer.schema import FIELD_FORMS, VN_TZ, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
 from indexer.store import (
     CURRENT,
@@ -298,14 +299,82 @@ def test_article_hash_equals_stored_hash() -> None:
     assert article_hash(a) == to_document(a)["hash"]
 
 
-def test_views_alone_replace_the_document(home: IndexHome) -> None:
-    report = update(home, [article(0, views=99)])
-    assert (report.replaced, report.unchanged) == (1, 0)
+def _terms(home: IndexHome) -> dict[tuple[str, bytes], list[tuple[str, float, bytes]]]:
+    """(analysed field, term) -> [(document id, weight, encoded positions)] over
+    the live documents of the live index (deleted ones left out)."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(home.current_dir()))
+    try:
+        with ix.reader() as r:
+            ids = {d: stored["id"] for d, stored in r.iter_docs()}
+            out = {}
+            for f, t in r.all_terms():
+                if f[:1] not in FIELD_FORMS or f[1:] not in FIELD_FORMS[f[:1]]:
+                    continue
+                m = r.postings(f, t)
+                items = []
+                while m.is_active():
+                    if not r.is_deleted(m.id()):
+                        items.append((ids[m.id()], m.weight(), m.value() or b""))
+                    m.next()
+                if items:
+                    out[(f, t)] = sorted(items)
+            return out
+    finally:
+        ix.close()
+
+
+def _no_pyvi(text: str):
+    raise AssertionError("a views-only update ran pyvi")
+
+
+def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) -> None:
+    before = _terms(home)
+    monkeypatch.setattr(analysis, "word_spans", _no_pyvi)
+    analysis._WORD_CACHE.clear()
+    report = update(home, [article(0, views=99), article(1, views=5), article(2)])
+    assert (report.replaced, report.views_only, report.unchanged) == (2, 2, 1)
+    assert "replaced 2 (2 view counts only)" in report.summary()
+    # The re-added documents have exactly the terms (words included) they had.
+    assert _terms(home) == before
     svc = SearchService(str(home.path))
     try:
         assert svc.document("a0")["views"] == 99
+        res = svc.search(SearchRequest(q="", sort="popular"))
+        assert [h["id"] for h in res["hits"]] == ["a0", "a1", "a2"]
     finally:
         svc.close()
+    # Text that did change is segmented (and would fail here).
+    with pytest.raises(AssertionError, match="ran pyvi"):
+        update(home, [article(0, tag="mới", views=100)])
+
+
+def test_views_refresh_in_parallel_keeps_the_same_terms(home: IndexHome) -> None:
+    many = [article(i, words=20) for i in range(store.PARALLEL_THRESHOLD + 20)]
+    update(home, many, workers=2)
+    before = _terms(home)
+    report = update(home, [article(i, words=20, views=i) for i in range(len(many))], workers=2)
+    assert report.views_only == report.replaced == len(many)
+    assert _terms(home) == before
+
+
+def test_views_refresh_of_an_index_without_stored_segmentation(tmp_path, monkeypatch) -> None:
+    # Indexes built before `seg` existed: their documents are segmented again.
+    old_schema = store.build_schema
+
+    def without_seg():
+        schema = old_schema()
+        schema.remove("seg")
+        return schema
+
+    monkeypatch.setattr(store, "build_schema", without_seg)
+    home = IndexHome(tmp_path / "index")
+    build(home, [article(i) for i in range(3)])
+    before = _terms(home)
+    report = update(home, [article(0, views=7)])
+    assert (report.replaced, report.views_only) == (1, 0)
+    assert _terms(home) == before
 
 
 def test_update_dry_run_writes_nothing(home: IndexHome) -> None:
@@ -547,5 +616,10 @@ def test_fast_writer_writes_what_whoosh_writes(tmp_path: Path) -> None:
             writer.commit()  # the second commit merges the first segment in
         ix.close()
         contents.append(_index_content(path))
+    # The one difference by design: ours also stores pyvi's segmentation.
+    for stored in contents[1]["stored"]:
+        seg = stored.pop("seg")
+        analysis.forget_words()
+        assert seg == (analysis.pack_words(stored["title"]), analysis.pack_words(stored["body"]))
     assert contents[0] == contents[1]
     assert len(contents[0]["stored"]) == 20 + 6  # deleted documents stay until optimised
