@@ -7,6 +7,8 @@ caching, gzip, access logs, metrics, the demo page and the search box files.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 import falcon
@@ -32,6 +34,8 @@ from search_api.resources import (
     SuggestResource,
 )
 from search_api.search import SearchService
+
+log = logging.getLogger("vnsearch.app")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Content-Security-Policy of every answer but the demo page (which sets its own).
@@ -64,10 +68,14 @@ def create_app(
     *,
     service: SearchService | None = None,
     metrics_dir: str | None = None,
+    warm: bool = False,
 ) -> falcon.App:
     """The WSGI app for ``config``; ``service`` defaults to one on ``config.index_dir``.
     ``metrics_dir`` is prometheus_client's multiprocess directory (default: from
-    ``PROMETHEUS_MULTIPROC_DIR``, which the gunicorn config sets; none in tests)."""
+    ``PROMETHEUS_MULTIPROC_DIR``, which the gunicorn config sets; none in tests).
+    ``warm``: open the index and build what the first searches and suggestions
+    need before returning (what a gunicorn worker does before it accepts
+    requests, see ``search_api.wsgi``)."""
     if service is None:
         service = SearchService(
             config.index_dir,
@@ -107,7 +115,8 @@ def create_app(
     app.add_route("/v1/calendar", CalendarResource(service, config, search))
     app.add_route("/v1/documents/{doc_id}/neighbors", NeighborsResource(service, config))
     app.add_route("/v1/documents/{doc_id}/related", RelatedResource(service, config))
-    app.add_route("/v1/suggest", SuggestResource(service, config))
+    suggest = SuggestResource(service, config)
+    app.add_route("/v1/suggest", suggest)
     app.add_route("/v1/documents/{doc_id}", DocumentResource(service, config))
     app.add_route("/v1/stats", StatsResource(service, config))
     app.add_route("/healthz", HealthResource())
@@ -116,4 +125,9 @@ def create_app(
     app.add_route("/openapi.json", OpenAPIResource(openapi.build(config)))
     app.add_route("/", DemoPage(STATIC_DIR / "index.html"))
     app.add_static_route("/static", str(STATIC_DIR))
+    if warm:
+        started = time.perf_counter()
+        if service.warm():
+            suggest.snapshots.warm()
+            log.info("index warmed in %.2f s", time.perf_counter() - started)
     return app

@@ -42,6 +42,8 @@ graceful_timeout = 10
 keepalive = 5
 # Recycle workers now and then (bounds slow leaks); the jitter keeps them from
 # restarting together (VNSEARCH_MAX_REQUESTS, VNSEARCH_MAX_REQUESTS_JITTER).
+# A new worker opens and warms the index before it accepts requests
+# (search_api.wsgi), but its result and postings caches start empty.
 max_requests = _config.max_requests
 max_requests_jitter = _config.max_requests_jitter
 # Request lines a little longer than VNSEARCH_MAX_URL_LENGTH still reach the app,

@@ -235,6 +235,23 @@ class SearchService:
         """The current snapshot, acquired: call ``release()`` when done."""
         return self._current()
 
+    def warm(self) -> bool:
+        """Open the live generation and run one query through it, so that the
+        first requests of a fresh worker pay for no set-up (index open,
+        vocabulary, BM25 norms). False when there is no index yet: the worker
+        starts anyway and ``/readyz`` says 503 until one is built."""
+        try:
+            snap = self._current()
+        except IndexUnavailable as exc:
+            log.warning("nothing to warm: %s", exc)
+            return False
+        try:
+            plan = _plan(snap, parse("a"), self.abbreviations)
+            _order(snap, np.flatnonzero(plan.mask), plan.scores, "relevance")(1)
+        finally:
+            snap.release()
+        return True
+
     def close(self) -> None:
         with self._lock:
             if self._snapshot is not None:

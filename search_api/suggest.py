@@ -211,6 +211,11 @@ class Suggester:
         self._promote(latest)
         return latest
 
+    def warm(self) -> None:
+        """Build the live snapshot's title index now, before requests arrive
+        (else a fresh worker's first suggest call waits a second or two)."""
+        self.acquire().release()
+
     def _build(self, snap: Snapshot) -> None:
         try:
             title_index(snap)

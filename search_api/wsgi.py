@@ -2,7 +2,8 @@
 
 Logging goes to stderr at ``VNSEARCH_LOG_LEVEL`` (gunicorn captures it). The
 access log (``vnsearch.access``, at info) is one bare JSON object per line, so
-log shippers can parse it without a pattern.
+log shippers can parse it without a pattern. The index is opened and warmed at import, before
+the worker serves (a second or two on a large index).
 """
 
 from __future__ import annotations
@@ -23,4 +24,6 @@ if not _access.handlers:
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _access.addHandler(_handler)
     _access.propagate = False
-app = create_app(config)
+# Warm before gunicorn lets this worker accept requests: a fresh (or recycled)
+# worker then answers its first search and suggest calls at full speed.
+app = create_app(config, warm=True)
