@@ -15,14 +15,21 @@ with a slow generic path for any other matcher.
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
+import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh import formats
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.index import Index
 from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE, unpack_int
+from whoosh.util.numeric import byte_to_length
 
 from indexer.analysis import fold
 from indexer.store import Manifest
@@ -48,10 +55,66 @@ class Postings:
 NO_POSTINGS = Postings(EMPTY_IDS, EMPTY_TF)
 
 
-def _read_w3(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+# A block header (length, then the pickled info tuple) is read in one call of
+# this many bytes; the tuple takes ~30.
+_HEAD = 128
+
+
+class _W3Matcher(W3LeafMatcher):
+    """Whoosh's W3 matcher, reading each block header with one file read.
+
+    Whoosh's own ``_goto`` unpickles the header straight from the file object,
+    and on a plain (not mmapped) file the unpickler calls ``read`` for every
+    opcode: ~20 Python-level reads per block, the largest cost of walking
+    positions. Same attributes, same values."""
+
+    def _goto(self, position: int) -> None:
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        head = self._postfile.get(position, _INT_SIZE + _HEAD)
+        length = unpack_int(head[:_INT_SIZE])[0]
+        if length < 0:
+            self._lastblock = True
+            length = -length
+        self._nextoffset = position + _INT_SIZE + length
+        buf = io.BytesIO(head[_INT_SIZE:])
+        try:
+            info = pickle.load(buf)
+        except (EOFError, pickle.UnpicklingError):  # a header longer than _HEAD
+            buf = io.BytesIO(self._postfile.get(position + _INT_SIZE, length))
+            info = pickle.load(buf)
+        self._dataoffset = position + _INT_SIZE + buf.tell()
+        (
+            self._blocklength,
+            self._maxid,
+            self._maxweight,
+            self._compression,
+            mnlen,
+            mxlen,
+        ) = info
+        self._minlength = byte_to_length(mnlen)
+        self._maxlength = byte_to_length(mxlen)
+
+
+def _matcher(seg, field: str, term: str, fmt):
+    """A matcher on ``term``'s postings in segment reader ``seg`` (raises
+    TermNotFound): ours for block lists, Whoosh's for lists inlined in the
+    lexicon."""
+    terms = seg._terms
+    info = terms.term_info(field, seg._text_to_bytes(field, term))
+    if info.is_inlined():
+        return terms._codec.postings_reader(terms._postfile, info, fmt)
+    offset, length = info.extent()
+    return _W3Matcher(terms._postfile, offset, length, fmt)
+
+
+def _read_w3(m: W3LeafMatcher, lock: threading.RLock) -> tuple[np.ndarray, np.ndarray]:
+    # The shared file is read under ``lock`` one block at a time, so that other
+    # threads' reads interleave with a long list's instead of queueing behind it.
     ids_parts, tf_parts = [], []
     while True:
-        m._read_data()
+        with lock:
+            m._read_data()
         ids, weights, _ = m._data
         n = len(ids)
         # Block ids are delta-encoded from zero in each block.
@@ -64,8 +127,55 @@ def _read_w3(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
             tf_parts.append(np.full(n, weights, dtype=np.float32))
         if m._lastblock:
             break
-        m._next_block()
+        with lock:
+            m._next_block()
     return np.concatenate(ids_parts), np.concatenate(tf_parts)
+
+
+def _decode_positions(values: list[bytes]) -> list[list[int]]:
+    """Whoosh ``Positions`` values (a 4-byte count, then a pickled list of
+    position deltas) decoded with one ``pickle.loads`` for all of them: the
+    pickles, without their STOP, are concatenated inside a MARK ... LIST."""
+    bodies = [v[4:-1] if v.endswith(b".") else v[4:] for v in values]
+    return pickle.loads(b"(" + b"".join(bodies) + b"l.")
+
+
+def _positions_w3(
+    m: W3LeafMatcher,
+    targets: np.ndarray,
+    lock: threading.RLock,
+    expired: Callable[[], bool] | None,
+) -> tuple[list[np.ndarray], list[list[list[int]]]] | None:
+    """The local docnums among the sorted local ``targets`` that the posting
+    list holds, and their position deltas, block by block. Blocks without a
+    target are skipped on their header; a block is searched with NumPy rather
+    than posting by posting. None when ``expired()`` said to stop."""
+    docs: list[np.ndarray] = []
+    deltas: list[list[list[int]]] = []
+    j, n = 0, len(targets)
+    while j < n:
+        if m._maxid >= targets[j]:
+            if expired is not None and expired():
+                return None
+            with lock:
+                m._read_data()
+            m._read_values()
+            raw = m._data[0]
+            ids = np.asarray(raw, dtype=np.int64) if m._byteids else np.cumsum(raw, dtype=np.int64)
+            k = j + int(np.searchsorted(targets[j:], m._maxid, side="right"))
+            want = targets[j:k]
+            at = np.searchsorted(ids, want)
+            at = at[ids[np.minimum(at, len(ids) - 1)] == want]
+            if len(at):
+                values = m._values
+                docs.append(ids[at])
+                deltas.append(_decode_positions([values[i] for i in at.tolist()]))
+            j = k
+        if m._lastblock:
+            break
+        with lock:
+            m._next_block()
+    return docs, deltas
 
 
 def _read_generic(m) -> tuple[np.ndarray, np.ndarray]:
@@ -194,15 +304,18 @@ class Snapshot:
             return NO_POSTINGS
         fmt = self.schema[field].format
         ids_parts, tf_parts = [], []
-        with self._io:
-            for seg, offset in self.leaves:
+        for seg, offset in self.leaves:
+            with self._io:
                 try:
-                    m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+                    m = _matcher(seg, field, term, fmt)
                 except TermNotFound:
                     continue
-                ids, tf = _read_w3(m) if isinstance(m, W3LeafMatcher) else _read_generic(m)
-                ids_parts.append(ids + offset)
-                tf_parts.append(tf)
+                if not isinstance(m, W3LeafMatcher):  # inlined short lists: in memory
+                    ids, tf = _read_generic(m)
+            if isinstance(m, W3LeafMatcher):
+                ids, tf = _read_w3(m, self._io)
+            ids_parts.append(ids + offset)
+            tf_parts.append(tf)
         if not ids_parts:
             return NO_POSTINGS
         ids = np.concatenate(ids_parts)
@@ -228,30 +341,65 @@ class Snapshot:
             self._df_cache[k] = df
         return df
 
-    def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
-        """Positions of ``term`` in each of ``docnums`` (sorted global docnums)."""
-        out: dict[int, list[int]] = {}
+    def positions(
+        self,
+        field: str,
+        term: str,
+        docnums: np.ndarray,
+        expired: Callable[[], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Where ``term`` occurs in those of ``docnums`` (sorted global docnums)
+        that contain it: two parallel int64 arrays, docnum and position, sorted
+        by docnum then position. None when ``expired()`` (asked between blocks)
+        said to stop."""
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         if field not in self.schema or len(docnums) == 0:
-            return out
+            return empty
         fmt = self.schema[field].format
+        fast = type(fmt) is formats.Positions
+        docs: list[np.ndarray] = []
+        deltas: list[list[list[int]]] = []
         bounds = [off for _, off in self.leaves] + [self.size]
         for i, (seg, offset) in enumerate(self.leaves):
             lo, hi = np.searchsorted(docnums, [offset, bounds[i + 1]])
             if lo == hi:
                 continue
+            local = np.asarray(docnums[lo:hi], dtype=np.int64) - offset
             with self._io:
                 try:
-                    m = seg._terms.matcher(field, seg._text_to_bytes(field, term), fmt)
+                    m = _matcher(seg, field, term, fmt)
                 except TermNotFound:
                     continue
-                for d in docnums[lo:hi]:
-                    local = int(d) - offset
-                    if not m.is_active():
-                        break
-                    m.skip_to(local)
-                    if m.is_active() and m.id() == local:
-                        out[int(d)] = list(m.value_as("positions"))
-        return out
+                if not fast or not isinstance(m, W3LeafMatcher):  # inlined, or not Positions
+                    wanted = set(local.tolist())
+                    found, posns = [], []
+                    while m.is_active():
+                        if m.id() in wanted:
+                            found.append(m.id() + offset)
+                            p = m.value_as("positions")
+                            posns.append([b - a for a, b in zip([0, *p], p, strict=False)])
+                        m.next()
+                    docs.append(np.asarray(found, dtype=np.int64))
+                    deltas.append(posns)
+                    continue
+            got = _positions_w3(m, local, self._io, expired)
+            if got is None:
+                return None
+            docs.extend(d + offset for d in got[0])
+            deltas.extend(got[1])
+        lists = [x for part in deltas for x in part]
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        total = int(counts.sum())
+        if not total:
+            return empty
+        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=total)
+        # Positions are running sums of the deltas, restarted for each document.
+        pos = np.cumsum(flat)
+        ends = np.cumsum(counts)
+        before = np.concatenate(([0], pos[np.maximum(ends[:-1] - 1, 0)]))
+        before[1:][ends[:-1] == 0] = 0  # documents before any position
+        pos -= np.repeat(before, counts)
+        return np.repeat(np.concatenate(docs), counts), pos
 
     # -- vocabulary ------------------------------------------------------------
 
