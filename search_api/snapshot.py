@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import mmap
 import pickle
 import threading
 from collections import OrderedDict
@@ -25,10 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermInfo, W3TermsReader
+from whoosh.filedb.compound import SubFile
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import Index
 from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE, unpack_int
+from whoosh.system import _INT_SIZE, pack_ushort, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from indexer.analysis import fold
@@ -53,6 +56,59 @@ class Postings:
 
 
 NO_POSTINGS = Postings(EMPTY_IDS, EMPTY_TF)
+
+
+class _MappedFile(StructFile):
+    """A read-only sub-file of a compound segment file, memory-mapped.
+
+    Whoosh reads a lexicon (``.trm``) through ``get(position, length)`` calls,
+    a few per term lookup; on a plain file each is a seek and a read through
+    Whoosh's Python ``SubFile``. Here ``get`` is one slice of the map and
+    sequential reads are the map's own. Only lexicons are mapped (46 MB a
+    segment on the whole corpus): their pages are file-backed and shared by
+    every worker, and the postings stay on plain reads so that a worker's
+    resident memory does not grow with every list it ever read."""
+
+    def __init__(self, fileno: int, offset: int, length: int, name: str | None = None):
+        start = offset - offset % mmap.ALLOCATIONGRANULARITY
+        self._delta = offset - start
+        self._length = length
+        self._map = mmap.mmap(fileno, self._delta + length, access=mmap.ACCESS_READ, offset=start)
+        self._map.seek(self._delta)
+        super().__init__(self._map, name=name)
+        self.is_real = False
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence == 0:
+            pos += self._delta
+        elif whence == 2:
+            pos += self._delta + self._length
+            whence = 0
+        return self._map.seek(pos, whence)
+
+    def tell(self) -> int:
+        return self._map.tell() - self._delta
+
+    def get(self, position: int, length: int) -> bytes:
+        start = self._delta + position
+        return self._map[start : start + length]
+
+    def subset(self, offset: int, length: int, name: str | None = None) -> StructFile:
+        raise NotImplementedError
+
+
+def _map_lexicon(seg) -> None:
+    """Read ``seg``'s lexicon through a memory map (see ``_MappedFile``); left
+    as Whoosh opened it when it is not a sub-file of a real file."""
+    terms = getattr(seg, "_terms", None)
+    sub = getattr(getattr(terms, "_dbfile", None), "file", None)
+    if not isinstance(sub, SubFile) or not hasattr(sub._file, "fileno"):
+        return
+    mapped = _MappedFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
+    if mapped.get(0, 64) != terms._dbfile.get(0, 64):  # not the layout we know
+        mapped.close()
+        return
+    terms._dbfile = terms._tindex.dbfile = mapped
 
 
 # A block header (length, then the pickled info tuple) is read in one call of
@@ -205,6 +261,12 @@ class Snapshot:
         self.reader = self.searcher.reader()
         self.schema = ix.schema
         self.leaves = list(self.reader.leaf_readers())
+        for seg, _ in self.leaves:
+            _map_lexicon(seg)
+        self._lexicons_mapped = all(
+            isinstance(getattr(seg._terms, "_dbfile", None), _MappedFile) for seg, _ in self.leaves
+        )
+        self._w3_lexicons = all(isinstance(seg._terms, W3TermsReader) for seg, _ in self.leaves)
         self.size = self.reader.doc_count_all()
         self.live = np.zeros(self.size, dtype=bool)
         self.live[list(self.reader.all_doc_ids())] = True
@@ -334,11 +396,36 @@ class Snapshot:
         k = (field, term)
         df = self._df_cache.get(k)
         if df is None:
-            with self._io:
-                df = self.reader.doc_frequency(field, term) if field in self.schema else 0
+            if field not in self.schema:
+                df = 0
+            elif self._w3_lexicons:
+                df = self._lexicon_df(field, term.encode("utf-8"))
+            else:
+                with self._io:
+                    df = self.reader.doc_frequency(field, term)
             if len(self._df_cache) > 200_000:
                 self._df_cache.clear()
             self._df_cache[k] = df
+        return df
+
+    def _lexicon_df(self, field: str, tbytes: bytes) -> int:
+        # What Whoosh's multi-reader doc_frequency returns (the sum over
+        # segments of the term info's count), without its per-segment schema
+        # checks and conversions: the Viterbi pass of _likely_reading makes
+        # hundreds of these lookups per query, mostly of absent pairs.
+        df = 0
+        # Mapped lexicons are read with position-free slices: no lock needed.
+        with contextlib.nullcontext() if self._lexicons_mapped else self._io:
+            for seg, _ in self.leaves:
+                terms = seg._terms
+                fnum = terms._fieldmap.get(field)
+                if fnum is None:
+                    continue
+                try:
+                    pos = terms._tindex.range_for_key(pack_ushort(fnum) + tbytes)[0]
+                except KeyError:
+                    continue
+                df += W3TermInfo.read_doc_freq(terms._dbfile, pos)
         return df
 
     def positions(
