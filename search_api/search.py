@@ -795,16 +795,31 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
         seen = snap.term_df("ta", pair) + snap.term_df("tw", pair) + snap.term_df("bw", pair)
         return (LINK_SEEN + LINK_COUNT * math.log1p(seen)) if seen else 0.0
 
-    best = {form: (math.log1p(df), [form]) for form, df in cands[0]}
+    def cap(df_a: int, df_b: int) -> float:
+        # The most link() can give: a title bigram or word a_b is in no more
+        # titles than a (or b) is, a body word in no more bodies, and a form's
+        # vocabulary df counts its titles and bodies.
+        return LINK_SEEN + LINK_COUNT * math.log1p(2 * min(df_a, df_b))
+
+    best = [(math.log1p(df), [form], df) for form, df in cands[0]]
     for column in cands[1:]:
-        nxt = {}
+        top = max(best, key=lambda x: x[0])  # the first best: a lower bound below
+        nxt = []
         for form, df in column:
-            score, path = max(
-                ((s + link(p[-1], form), p) for s, p in best.values()), key=lambda x: x[0]
-            )
-            nxt[form] = (score + math.log1p(df), [*path, form])
+            floor = top[0] + link(top[1][-1], form)
+            score, path = -math.inf, None
+            # The first maximum in candidate order, as max() gives: a previous
+            # form that cannot reach ``floor`` even with the largest link is
+            # skipped without looking its pair up (the lookups are the cost).
+            for s, p, pdf in best:
+                if s + cap(pdf, df) + 1e-9 < floor:
+                    continue
+                v = s + link(p[-1], form)
+                if v > score:
+                    score, path = v, p
+            nxt.append((score + math.log1p(df), [*path, form], df))
         best = nxt
-    return max(best.values(), key=lambda x: x[0])[1]
+    return max(best, key=lambda x: x[0])[1]
 
 
 # -- filters, order, facets ----------------------------------------------------------
