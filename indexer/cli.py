@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -62,6 +63,25 @@ def main() -> None:
 @main.group()
 def index() -> None:
     """Build and manage the index."""
+
+
+def _with_progress(
+    desc: str, quiet: bool, report_file: Path | None, run: Callable[[Callable], Report]
+) -> Report:
+    """Run a writing command (``run(progress)``) under a progress bar on stderr,
+    then list its rejected inputs, also when it read nothing usable."""
+    from tqdm import tqdm
+
+    from indexer.store import NothingRead
+
+    try:
+        with tqdm(desc=desc, unit=" docs", disable=quiet, file=sys.stderr) as bar:
+            report = run(bar.update)
+    except (NothingIndexed, NothingRead) as exc:
+        _print_rejections(exc.report, report_file)
+        raise
+    _print_rejections(report, report_file)
+    return report
 
 
 def _print_rejections(report: Report, report_file: Path | None, limit: int = 20) -> None:
@@ -154,27 +174,24 @@ def index_build(
     (.txt), saved HTML pages (.html, .htm) or directories of them (walked
     recursively). The live index keeps serving until the new one is complete.
     """
-    from tqdm import tqdm
-
     from indexer.store import build
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config)
-    try:
-        with tqdm(desc="indexing", unit=" docs", disable=quiet, file=sys.stderr) as bar:
-            report = build(
-                home,
-                items,
-                workers=workers,
-                wait=wait,
-                progress=bar.update,
-                sources=[str(s) for s in sources],
-                limitmb=limitmb,
-            )
-    except NothingIndexed as exc:
-        _print_rejections(exc.report, report_file)
-        raise
-    _print_rejections(report, report_file)
+    report = _with_progress(
+        "indexing",
+        quiet,
+        report_file,
+        lambda progress: build(
+            home,
+            items,
+            workers=workers,
+            wait=wait,
+            progress=progress,
+            sources=[str(s) for s in sources],
+            limitmb=limitmb,
+        ),
+    )
     click.echo(
         f"{report.summary()} · {report.seconds:.1f} s · {report.docs_per_second:.1f} docs/s · "
         f"generation {report.generation} in {home.path}"
@@ -211,33 +228,31 @@ def index_update(
 ) -> None:
     """Add new and replace changed documents from SOURCES in the live index.
 
-    Unchanged documents (same content hash and view count) cost nothing. With
+    Unchanged documents (same content hash and view count) cost nothing; a
+    new view count alone re-adds the document without segmenting it again. With
     --delete-missing, a document is deleted when the file it was indexed from
     was read completely in this run and no longer holds its id. One commit at
     the end: searchers see all of the changes or none.
     """
-    from tqdm import tqdm
-
-    from indexer.store import NothingRead, update
+    from indexer.store import update
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config)
-    try:
-        with tqdm(desc="reading", unit=" docs", disable=quiet, file=sys.stderr) as bar:
-            report = update(
-                home,
-                items,
-                delete_missing=delete_missing,
-                dry_run=dry_run,
-                workers=workers,
-                wait=wait,
-                progress=bar.update,
-                limitmb=limitmb,
-            )
-    except NothingRead as exc:
-        _print_rejections(exc.report, report_file)
-        raise
-    _print_rejections(report, report_file)
+    report = _with_progress(
+        "reading",
+        quiet,
+        report_file,
+        lambda progress: update(
+            home,
+            items,
+            delete_missing=delete_missing,
+            dry_run=dry_run,
+            workers=workers,
+            wait=wait,
+            progress=progress,
+            limitmb=limitmb,
+        ),
+    )
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
 
 
