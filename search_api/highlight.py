@@ -1,9 +1,10 @@
 """Highlights that mark the original (accented) words of the stored text.
 
 Only the displayed hits are highlighted. The stored text is folded once with a
-translation table (C speed, offsets unchanged) and the query's folded syllables
-are found with one regular expression, so a hit costs well under a millisecond:
-no pyvi, and no per-syllable Python work over the whole body. Everything is
+table over its UTF-16 code units (NumPy, offsets unchanged) and the query's
+folded syllables are found with one regular expression, so a hit costs well
+under a millisecond: no pyvi, and no per-syllable Python work over the whole
+body. Everything is
 HTML-escaped; the only tags that come out are ``<mark>`` and ``</mark>``.
 """
 
@@ -13,6 +14,8 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 from html import escape
+
+import numpy as np
 
 from indexer.analysis import fold, syllable_spans
 
@@ -35,19 +38,36 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
+# The same table over UTF-16 code units: str.translate looks every non-ASCII
+# character up in a dict (~0.3 ms for a 2,500-character body, the largest cost
+# of highlighting); indexing an array with the text's code units is ~6x faster.
+# Characters beyond U+FFFF are surrogate pairs, which the table leaves alone.
+_FOLD_UNITS = np.arange(1 << 16, dtype=np.uint16)
+_FOLD_UNITS[list(_FOLD)] = [ord(f) for f in _FOLD.values()]
 
 
 def _fold_text(text: str) -> str | None:
     """``fold`` for a whole text, keeping every offset; None when lowercasing
     would change its length (then the slow, exact path is used)."""
     low = text.lower()
-    return low.translate(_FOLD) if len(low) == len(text) else None
+    if len(low) != len(text):
+        return None
+    try:
+        units = np.frombuffer(low.encode("utf-16-le"), dtype=np.uint16)
+    except UnicodeEncodeError:  # a lone surrogate
+        return low.translate(_FOLD)
+    return _FOLD_UNITS[units].tobytes().decode("utf-16-le")
 
 
 @lru_cache(maxsize=1024)
 def _pattern(folded: frozenset[str]) -> re.Pattern:
+    # No lookbehind for the start of a syllable: a pattern that begins with one
+    # is tried at every position, while one that begins with the alternatives
+    # lets the regex engine skip to their first letters (2-20x faster on
+    # bodies). _matches drops the matches that start inside a syllable; those
+    # consume only letters, so they never hide a match that starts a syllable.
     alts = "|".join(re.escape(f) for f in sorted(folded, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alts})(?![^\W_])")
+    return re.compile(rf"(?:{alts})(?![^\W_])")
 
 
 def _matches(text: str, folded: Collection[str]) -> list[tuple[int, int]]:
@@ -57,7 +77,12 @@ def _matches(text: str, folded: Collection[str]) -> list[tuple[int, int]]:
     ftext = _fold_text(text)
     if ftext is None:
         return [(s, e) for s, e in syllable_spans(text) if fold(text[s:e]) in folded]
-    return [m.span() for m in _pattern(frozenset(folded)).finditer(ftext)]
+    word = _WORD.match
+    return [
+        m.span()
+        for m in _pattern(frozenset(folded)).finditer(ftext)
+        if not (m.start() and word(ftext, m.start() - 1))
+    ]
 
 
 def _marked(text: str, lo: int, hi: int, spans: list[tuple[int, int]]) -> str:
