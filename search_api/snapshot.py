@@ -18,6 +18,7 @@ import contextlib
 import io
 import itertools
 import mmap
+import os
 import pickle
 import threading
 from collections import OrderedDict
@@ -56,6 +57,7 @@ class Postings:
 
 
 NO_POSTINGS = Postings(EMPTY_IDS, EMPTY_TF)
+_NO_LOCK = contextlib.nullcontext()
 
 
 class _MappedFile(StructFile):
@@ -95,6 +97,71 @@ class _MappedFile(StructFile):
 
     def subset(self, offset: int, length: int, name: str | None = None) -> StructFile:
         raise NotImplementedError
+
+
+class _PreadFile(StructFile):
+    """A read-only sub-file of a compound segment file, read with ``os.pread``.
+
+    For the postings (``.pst``): ``get(position, length)``, the read of every
+    block header and block, is one C call with no shared file position, where
+    Whoosh's ``SubFile`` does a seek and a read through Python and needs the
+    snapshot's lock. Nothing is mapped, so resident memory stays as it was."""
+
+    def __init__(self, fileno: int, offset: int, length: int, name: str | None = None):
+        self._fd = fileno  # owned by the compound storage, which outlives us
+        self._offset = offset
+        self._length = length
+        self._pos = 0
+        super().__init__(self, name=name)  # read_pickle() reads through self.file
+        self.is_real = False
+
+    def get(self, position: int, length: int) -> bytes:
+        length = min(length, self._length - position)
+        return os.pread(self._fd, length, self._offset + position) if length > 0 else b""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._length - self._pos
+        data = self.get(self._pos, size)
+        self._pos += len(data)
+        return data
+
+    def readline(self) -> bytes:
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = self.get(self._pos + len(line), 256)
+            if not chunk:
+                break
+            cut = chunk.find(b"\n")
+            line += chunk if cut < 0 else chunk[: cut + 1]
+        self._pos += len(line)
+        return line
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._pos = pos + (0, self._pos, self._length)[whence]
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self.is_closed = True
+
+    def subset(self, offset: int, length: int, name: str | None = None) -> StructFile:
+        raise NotImplementedError
+
+
+def _pread_postings(seg) -> None:
+    """Read ``seg``'s postings with ``pread`` (see ``_PreadFile``); left as
+    Whoosh opened them when they are not a sub-file of a real file."""
+    terms = getattr(seg, "_terms", None)
+    sub = getattr(getattr(terms, "_postfile", None), "file", None)
+    if not isinstance(sub, SubFile) or not hasattr(sub._file, "fileno"):
+        return
+    direct = _PreadFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
+    if direct.get(0, 64) != terms._postfile.get(0, 64):  # not the layout we know
+        return
+    terms._postfile = direct
 
 
 def _map_lexicon(seg) -> None:
@@ -164,7 +231,9 @@ def _matcher(seg, field: str, term: str, fmt):
     return _W3Matcher(terms._postfile, offset, length, fmt)
 
 
-def _read_w3(m: W3LeafMatcher, lock: threading.RLock) -> tuple[np.ndarray, np.ndarray]:
+def _read_w3(
+    m: W3LeafMatcher, lock: contextlib.AbstractContextManager
+) -> tuple[np.ndarray, np.ndarray]:
     # The shared file is read under ``lock`` one block at a time, so that other
     # threads' reads interleave with a long list's instead of queueing behind it.
     ids_parts, tf_parts = [], []
@@ -199,7 +268,7 @@ def _decode_positions(values: list[bytes]) -> list[list[int]]:
 def _positions_w3(
     m: W3LeafMatcher,
     targets: np.ndarray,
-    lock: threading.RLock,
+    lock: contextlib.AbstractContextManager,
     expired: Callable[[], bool] | None,
 ) -> tuple[list[np.ndarray], list[list[list[int]]]] | None:
     """The local docnums among the sorted local ``targets`` that the posting
@@ -263,6 +332,7 @@ class Snapshot:
         self.leaves = list(self.reader.leaf_readers())
         for seg, _ in self.leaves:
             _map_lexicon(seg)
+            _pread_postings(seg)
         self._lexicons_mapped = all(
             isinstance(getattr(seg._terms, "_dbfile", None), _MappedFile) for seg, _ in self.leaves
         )
@@ -375,7 +445,7 @@ class Snapshot:
                 if not isinstance(m, W3LeafMatcher):  # inlined short lists: in memory
                     ids, tf = _read_generic(m)
             if isinstance(m, W3LeafMatcher):
-                ids, tf = _read_w3(m, self._io)
+                ids, tf = _read_w3(m, self._block_lock(m))
             ids_parts.append(ids + offset)
             tf_parts.append(tf)
         if not ids_parts:
@@ -386,6 +456,11 @@ class Snapshot:
         if not keep.all():
             ids, tf = ids[keep], tf[keep]
         return Postings(ids, tf)
+
+    def _block_lock(self, m: W3LeafMatcher) -> contextlib.AbstractContextManager:
+        """What to hold while ``m`` reads a block: nothing when its file is read
+        with pread (no shared position), else the snapshot's file lock."""
+        return _NO_LOCK if isinstance(m._postfile, _PreadFile) else self._io
 
     def doc_frequency(self, field: str, term: str) -> int:
         return self.postings(field, term).df
@@ -469,7 +544,7 @@ class Snapshot:
                     docs.append(np.asarray(found, dtype=np.int64))
                     deltas.append(posns)
                     continue
-            got = _positions_w3(m, local, self._io, expired)
+            got = _positions_w3(m, local, self._block_lock(m), expired)
             if got is None:
                 return None
             docs.extend(d + offset for d in got[0])
