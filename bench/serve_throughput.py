@@ -28,7 +28,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from perf_common import children, free_port, percentile, rss_mb
 
 from indexer.analysis import fold
 from indexer.replica import publish, pull
@@ -74,36 +74,6 @@ def sample_queries(home: IndexHome, n: int, seed: int) -> list[str]:
     finally:
         ix.close()
     return queries
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def load(base: str, queries: list[str], clients: int, seconds: float) -> dict:
@@ -187,8 +157,8 @@ def serve_and_load(args: argparse.Namespace, queries: list[str], log: Path) -> d
         result = load(base, queries[20 * args.workers :], args.clients, args.seconds)
         result["warmup_requests"] = warm["requests"]
         result["rss_mb"] = {
-            "master": round(rss_mb(proc.pid), 1),
-            "workers": [round(rss_mb(p), 1) for p in children(proc.pid)],
+            "master": round(rss_mb(proc.pid) or 0.0, 1),
+            "workers": [round(rss_mb(p) or 0.0, 1) for p in children(proc.pid)],
         }
         result["config"] = {"workers": config.workers, "threads": config.threads}
         return result
