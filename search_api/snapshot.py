@@ -593,6 +593,18 @@ class Snapshot:
             self._vocab = vocab
         return self._vocab
 
+    def terms(self, field: str) -> list[str]:
+        """Every term of ``field`` in this snapshot, sorted: the segments'
+        lexicons scanned one after the other (mapped, so a scan is cheap)."""
+        with self._io:
+            found = {
+                text.decode("utf-8") if isinstance(text, bytes) else text
+                for seg, _ in self.leaves
+                if field in seg.schema
+                for text, _info in seg.iter_field(field)
+            }
+        return sorted(found)
+
     def memo(self, name: str, factory):
         """A per-snapshot cached value (built once, by the first caller): for
         structures other modules derive from this generation."""

@@ -143,19 +143,9 @@ def build_title_index(snap: Snapshot) -> TitleIndex:
 
 
 def _lexicon(snap: Snapshot, field_name: str) -> list[str]:
-    """The terms of ``field_name``, read through a reader of our own: the
-    snapshot's reader serves other threads, and Whoosh readers are not safe to
-    share. Ours may see a later commit than the snapshot; that is harmless, as
-    postings come from the snapshot (a term it lacks has none) and a later commit
-    gets a snapshot, and a title index, of its own."""
-    reader = snap.ix.reader()
-    try:
-        return [
-            text.decode("utf-8") if isinstance(text, bytes) else text
-            for text, _info in reader.iter_field(field_name)
-        ]
-    finally:
-        reader.close()
+    """The terms of ``field_name`` in the snapshot (its own lexicons: the terms
+    it has postings for)."""
+    return snap.terms(field_name)
 
 
 def title_index(snap: Snapshot) -> TitleIndex:
