@@ -352,7 +352,7 @@ def report(r: dict, n_mix: int, n_uncached: int, args) -> None:
     )
     print(
         f"\nStart-up: first /readyz 200 after {r['startup_s']:.2f} s (the worker that answered "
-        f"has opened the index; each other worker opens it on its first request). Worker RSS "
+        f"has opened and warmed the index, as every worker does before it accepts). Worker RSS "
         f"(MB): at that time {rs['workers_mb']}, after warm-up "
         f"{rw['workers_mb']} (private, RssAnon: {rw['workers_anon_mb']}; file pages shared "
         f"through the page cache, RssFile: {rw['workers_file_mb']}), at end {re_['workers_mb']}; "
