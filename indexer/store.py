@@ -734,7 +734,7 @@ def delete(
             report.deleted = len(present)
             report.missing = [i for i in wanted if i not in set(present)]
             if present and not dry_run:
-                writer = ix.writer()
+                writer = open_writer(ix)  # ours: a merge keeps postings arrays
                 try:
                     for doc_id in present:
                         writer.delete_by_term("id", doc_id)

@@ -21,16 +21,22 @@ code unchanged.
 ``indexer.analysis.pack_words``) and accepts it back as ``_words``: a document
 re-added with unchanged text (a new view count) is not segmented again.
 
+Before each commit's table of contents is written, every segment it lists that
+has no postings arrays file gets one (``indexer/postings_arrays.py``), so a
+search process that opens the commit finds them.
+
 The version of whoosh-reloaded is pinned in pyproject.toml because these
 classes lean on its internals.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import PostingPool, SegmentWriter
 
-from indexer import analysis
+from indexer import analysis, postings_arrays
 
 __all__ = ["open_writer"]
 
@@ -78,12 +84,21 @@ def _fast_flush(self) -> None:
         pdr.close()
 
 
+def _commit_toc_with_arrays(self, segments) -> None:
+    """``SegmentWriter._commit_toc``, after writing the missing arrays files."""
+    folder = getattr(self.storage, "folder", None)
+    if folder is not None:
+        postings_arrays.write_missing(self.storage, self.schema, segments, Path(folder))
+    SegmentWriter._commit_toc(self, segments)
+
+
 class FastSegmentWriter(SegmentWriter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pool.__class__ = _Pool
 
     _flush_segment = _fast_flush
+    _commit_toc = _commit_toc_with_arrays
 
     def add_document(self, **fields) -> None:
         # Whoosh ignores keyword arguments starting with "_"; "_words" is the
@@ -116,6 +131,7 @@ class FastMpWriter(MpWriter):
         self.pool.__class__ = _Pool
 
     _flush_segment = _fast_flush
+    _commit_toc = _commit_toc_with_arrays
 
     def _new_task(self):
         task = _FastSubWriterTask(

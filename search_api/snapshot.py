@@ -24,6 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from whoosh import formats
@@ -36,6 +37,7 @@ from whoosh.system import _INT_SIZE, pack_ushort, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from indexer.analysis import fold
+from indexer.postings_arrays import PostingsArrays, open_for
 from indexer.store import Manifest
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
@@ -333,6 +335,12 @@ class Snapshot:
         for seg, _ in self.leaves:
             _map_lexicon(seg)
             _pread_postings(seg)
+        # Long lists as flat arrays, where the indexer wrote them (one per segment).
+        folder = Path(getattr(ix.storage, "folder", ""))
+        self._arrays: list[PostingsArrays | None] = [
+            open_for(folder, seg._segment.segment_id(), seg.doc_count_all())
+            for seg, _ in self.leaves
+        ]
         self._lexicons_mapped = all(
             isinstance(getattr(seg._terms, "_dbfile", None), _MappedFile) for seg, _ in self.leaves
         )
@@ -436,7 +444,12 @@ class Snapshot:
             return NO_POSTINGS
         fmt = self.schema[field].format
         ids_parts, tf_parts = [], []
-        for seg, offset in self.leaves:
+        for (seg, offset), arrays in zip(self.leaves, self._arrays, strict=True):
+            got = arrays.get(field, term) if arrays is not None else None
+            if got is not None:
+                ids_parts.append(got[0] + offset)
+                tf_parts.append(got[1])
+                continue
             with self._io:
                 try:
                     m = _matcher(seg, field, term, fmt)
@@ -658,5 +671,8 @@ class Snapshot:
     def _close(self) -> None:
         if not self._closed:
             self._closed = True
+            for arrays in getattr(self, "_arrays", ()):
+                if arrays is not None:
+                    arrays.close()
             self.searcher.close()
             self.ix.close()
