@@ -6,8 +6,9 @@ postings, the largest cost of an uncached query (docs/benchmarks.md, issue 7);
 folded syllables such as ``quan`` occur in half of all articles. Here the lists
 of the terms that occur in at least ``MIN_DF`` documents of a segment are also
 written as plain little-endian arrays, so reading one is a single ``pread`` and
-``np.frombuffer``. Short lists stay in Whoosh only (cheap to decode), as do
-positions (read for phrase candidates only).
+``np.frombuffer``; so are the positions of those terms in the positional fields
+(phrase verification decoded them from one pickle per posting). Short lists
+stay in Whoosh only: they are cheap to decode.
 
 The file is derived data: Whoosh's segment stays the source of truth, a
 missing or unreadable arrays file only means the slower path. Segments never
@@ -19,24 +20,41 @@ the segment's other files.
 Layout: ``MAGIC``, the data, a JSON table, then the table's offset (u64) and
 ``MAGIC`` again. The table holds ``doc_count`` (of the segment, deleted ones
 included), ``id_dtype`` and, per field and term, ``[offset, count, tf_dtype]``:
-``count`` segment-local document numbers, then ``count`` term frequencies.
+``count`` segment-local document numbers, then ``count`` term frequencies; for a
+positional field, ``[offset, count, total, pos_dtype]``: ``count`` document
+numbers, ``count`` position counts (u4), then ``total`` positions (syllable
+numbers), document by document in increasing order.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import pickle
 import struct
 from pathlib import Path
 
 import numpy as np
+from whoosh import formats
 from whoosh.reading import SegmentReader
 
-__all__ = ["FIELDS", "MIN_DF", "PostingsArrays", "file_name", "write_missing", "write_segment"]
+__all__ = [
+    "FIELDS",
+    "MIN_DF",
+    "POSITION_FIELDS",
+    "PostingsArrays",
+    "decode_positions",
+    "file_name",
+    "write_missing",
+    "write_segment",
+]
 
 MAGIC = b"VNPOSTA1"
 # The fields whose whole lists queries read (no positions: see indexer/schema.py).
 FIELDS = ("ts", "tf", "tw", "tv", "ta", "tg", "bs", "bf", "bw", "bv")
+# The positional fields (phrases), read for candidate documents only.
+POSITION_FIELDS = ("tp", "bp")
 # A list of fewer documents is at most one W3 block: no faster as an array.
 MIN_DF = 128
 _FOOTER = struct.Struct("<Q8s")
@@ -78,6 +96,28 @@ def write_segment(storage, schema, segment, folder: Path) -> Path:
                     terms[tbytes.decode("utf-8")] = [out.tell(), len(ids), tf_dtype]
                     out.write(ids.astype(id_dtype).tobytes())
                     out.write(weights.astype(tf_dtype).tobytes())
+            for field in POSITION_FIELDS:
+                if field not in schema or type(schema[field].format) is not formats.Positions:
+                    continue
+                terms = table.setdefault(field, {})
+                long_lists = [
+                    tbytes
+                    for tbytes, info in reader.iter_field(field)
+                    if info.doc_frequency() >= MIN_DF
+                ]
+                for tbytes in long_lists:
+                    ids, counts, positions = _read_positions(reader, field, tbytes)
+                    big = len(positions) and positions.max() > 65535
+                    pos_dtype = "<u4" if big else "<u2"
+                    terms[tbytes.decode("utf-8")] = [
+                        out.tell(),
+                        len(ids),
+                        len(positions),
+                        pos_dtype,
+                    ]
+                    out.write(ids.astype(id_dtype).tobytes())
+                    out.write(counts.astype("<u4").tobytes())
+                    out.write(positions.astype(pos_dtype).tobytes())
             where = out.tell()
             out.write(
                 json.dumps(
@@ -123,6 +163,58 @@ def _read_list(reader: SegmentReader, field: str, tbytes: bytes) -> tuple[np.nda
     return np.concatenate(ids_parts), np.concatenate(w_parts)
 
 
+def decode_positions(values: list[bytes]) -> list[list[int]]:
+    """Whoosh ``Positions`` values (a 4-byte count, then a pickled list of
+    position deltas) decoded with one ``pickle.loads`` for all of them: the
+    pickles, without their STOP, are concatenated inside a MARK ... LIST."""
+    bodies = [v[4:-1] if v.endswith(b".") else v[4:] for v in values]
+    return pickle.loads(b"(" + b"".join(bodies) + b"l.")
+
+
+def deltas_to_positions(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(count per document, positions) from per-document position deltas."""
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    total = int(counts.sum())
+    if not total:
+        return counts, np.zeros(0, dtype=np.int64)
+    flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=total)
+    # Positions are running sums of the deltas, restarted for each document.
+    pos = np.cumsum(flat)
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], pos[np.maximum(ends[:-1] - 1, 0)]))
+    before[1:][ends[:-1] == 0] = 0  # documents before any position
+    pos -= np.repeat(before, counts)
+    return counts, pos
+
+
+def _read_positions(
+    reader: SegmentReader, field: str, tbytes: bytes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All local docnums of a term, its position count in each, and the
+    positions, block by block (W3 blocks of a Positions field)."""
+    m = reader._terms.matcher(field, tbytes, reader.schema[field].format)
+    ids_parts, lists = [], []
+    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
+        while m.is_active():
+            m._read_ids()
+            m._read_values()
+            ids_parts.append(np.asarray(m._ids, dtype=np.int64))
+            lists.extend(decode_positions(list(m._values)))
+            if m._lastblock:
+                break
+            m._next_block()
+    else:
+        ids = []
+        while m.is_active():
+            ids.append(m.id())
+            p = m.value_as("positions")
+            lists.append([b - a for a, b in zip([0, *p], p, strict=False)])
+            m.next()
+        ids_parts.append(np.asarray(ids, dtype=np.int64))
+    counts, positions = deltas_to_positions(lists)
+    return np.concatenate(ids_parts), counts, positions
+
+
 def write_missing(storage, schema, segments, folder: Path) -> list[Path]:
     """Arrays files for the segments that have none yet (a commit adds one or a
     few segments; the others keep theirs)."""
@@ -158,7 +250,7 @@ class PostingsArrays:
         """(local docnums as int32, term frequencies as float32), or None when the
         list is not in the file (short, or a field without arrays)."""
         entry = self._fields.get(field, {}).get(term)
-        if entry is None:
+        if entry is None or len(entry) != 3:
             return None
         offset, count, tf_dtype = entry
         tf_dtype = np.dtype(tf_dtype)
@@ -167,6 +259,40 @@ class PostingsArrays:
         ids = np.frombuffer(buf, self._id_dtype, count).astype(np.int32)
         tf = np.frombuffer(buf, tf_dtype, count, offset=count * width).astype(np.float32)
         return ids, tf
+
+    def positions(
+        self, field: str, term: str, targets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(local docnum, position) pairs, both int64, for those of the sorted
+        local ``targets`` that hold ``term``, sorted by docnum then position; None
+        when the list is not in the file."""
+        entry = self._fields.get(field, {}).get(term)
+        if entry is None or len(entry) != 4:
+            return None
+        offset, count, _total, pos_dtype = entry
+        width = self._id_dtype.itemsize
+        head = os.pread(self._fd, count * (width + 4), offset)
+        ids = np.frombuffer(head, self._id_dtype, count).astype(np.int64)
+        counts = np.frombuffer(head, "<u4", count, offset=count * width).astype(np.int64)
+        at = np.searchsorted(ids, targets)
+        at = at[ids[np.minimum(at, count - 1)] == targets] if count else at[:0]
+        if not len(at):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        pos_dtype = np.dtype(pos_dtype)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        lo, hi = int(starts[at[0]]), int(starts[at[-1]] + counts[at[-1]])
+        # One read from the first wanted document's positions to the last's.
+        raw = os.pread(
+            self._fd,
+            (hi - lo) * pos_dtype.itemsize,
+            offset + count * (width + 4) + lo * pos_dtype.itemsize,
+        )
+        span = np.frombuffer(raw, pos_dtype).astype(np.int64)
+        n = counts[at]
+        index = np.repeat(
+            starts[at] - lo - np.concatenate(([0], np.cumsum(n)[:-1])), n
+        ) + np.arange(int(n.sum()))
+        return np.repeat(ids[at], n), span[index]
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import mmap
 import os
 import pickle
@@ -37,7 +36,12 @@ from whoosh.system import _INT_SIZE, pack_ushort, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from indexer.analysis import fold
-from indexer.postings_arrays import PostingsArrays, open_for
+from indexer.postings_arrays import (
+    PostingsArrays,
+    decode_positions,
+    deltas_to_positions,
+    open_for,
+)
 from indexer.store import Manifest
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
@@ -259,14 +263,6 @@ def _read_w3(
     return np.concatenate(ids_parts), np.concatenate(tf_parts)
 
 
-def _decode_positions(values: list[bytes]) -> list[list[int]]:
-    """Whoosh ``Positions`` values (a 4-byte count, then a pickled list of
-    position deltas) decoded with one ``pickle.loads`` for all of them: the
-    pickles, without their STOP, are concatenated inside a MARK ... LIST."""
-    bodies = [v[4:-1] if v.endswith(b".") else v[4:] for v in values]
-    return pickle.loads(b"(" + b"".join(bodies) + b"l.")
-
-
 def _positions_w3(
     m: W3LeafMatcher,
     targets: np.ndarray,
@@ -296,7 +292,7 @@ def _positions_w3(
             if len(at):
                 values = m._values
                 docs.append(ids[at])
-                deltas.append(_decode_positions([values[i] for i in at.tolist()]))
+                deltas.append(decode_positions([values[i] for i in at.tolist()]))
             j = k
         if m._lastblock:
             break
@@ -534,12 +530,21 @@ class Snapshot:
         fast = type(fmt) is formats.Positions
         docs: list[np.ndarray] = []
         deltas: list[list[list[int]]] = []
+        # Segments whose postings arrays hold the term: positions come decoded.
+        ready_docs: list[np.ndarray] = []
+        ready_pos: list[np.ndarray] = []
         bounds = [off for _, off in self.leaves] + [self.size]
         for i, (seg, offset) in enumerate(self.leaves):
             lo, hi = np.searchsorted(docnums, [offset, bounds[i + 1]])
             if lo == hi:
                 continue
             local = np.asarray(docnums[lo:hi], dtype=np.int64) - offset
+            arrays = self._arrays[i]
+            got = arrays.positions(field, term, local) if arrays is not None else None
+            if got is not None:
+                ready_docs.append(got[0] + offset)
+                ready_pos.append(got[1])
+                continue
             with self._io:
                 try:
                     m = _matcher(seg, field, term, fmt)
@@ -563,18 +568,19 @@ class Snapshot:
             docs.extend(d + offset for d in got[0])
             deltas.extend(got[1])
         lists = [x for part in deltas for x in part]
-        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        total = int(counts.sum())
-        if not total:
+        if lists:
+            counts, pos = deltas_to_positions(lists)
+            ready_docs.append(np.repeat(np.concatenate(docs), counts))
+            ready_pos.append(pos)
+        if not ready_docs:
             return empty
-        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=total)
-        # Positions are running sums of the deltas, restarted for each document.
-        pos = np.cumsum(flat)
-        ends = np.cumsum(counts)
-        before = np.concatenate(([0], pos[np.maximum(ends[:-1] - 1, 0)]))
-        before[1:][ends[:-1] == 0] = 0  # documents before any position
-        pos -= np.repeat(before, counts)
-        return np.repeat(np.concatenate(docs), counts), pos
+        all_docs, all_pos = np.concatenate(ready_docs), np.concatenate(ready_pos)
+        if len(ready_docs) > 1:
+            # Segments cover disjoint docnum ranges: a stable sort by docnum
+            # keeps each document's positions in order.
+            order = np.argsort(all_docs, kind="stable")
+            all_docs, all_pos = all_docs[order], all_pos[order]
+        return all_docs, all_pos
 
     # -- vocabulary ------------------------------------------------------------
 

@@ -88,6 +88,23 @@ def test_every_segment_has_arrays_and_they_equal_whooshs_lists(home: IndexHome) 
         slow._close()
 
 
+def test_positions_from_arrays_equal_whooshs(home: IndexHome) -> None:
+    fast, slow = _open(home, True), _open(home, False)
+    try:
+        rng = np.random.default_rng(7)
+        positional = [(f, t) for f, t in sorted(_terms(fast)) if f in ("tp", "bp")]
+        assert len(positional) > 100
+        for field, term in positional:
+            every = slow.postings(field, term).ids.astype(np.int64)
+            for targets in (every, np.sort(rng.choice(fast.size, 12, replace=False))):
+                a, b = fast.positions(field, term, targets), slow.positions(field, term, targets)
+                assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), (field, term)
+                assert a[0].dtype == b[0].dtype == a[1].dtype == np.int64
+    finally:
+        fast._close()
+        slow._close()
+
+
 def _answers(home: IndexHome) -> list:
     svc = SearchService(str(home.path), refresh_interval=0, result_cache_size=0)
     try:
