@@ -221,25 +221,25 @@ def proximity_index(tmp_path_factory) -> Path:
 def test_a_contiguous_run_of_the_query_ranks_first(proximity_index, monkeypatch, q):
     import search_api.search as search
 
-    def ranked(**settings) -> list[str]:
+    def scored(sort: str = "relevance", **settings) -> list[tuple[str, float]]:
         for name, value in settings.items():
             monkeypatch.setattr(search, name, value)
         s = SearchService(str(proximity_index), background=False, result_cache_size=0)
         try:
-            return ids(s, q)
+            res = s.search(SearchRequest(q=q, sort=sort))
+            return [(h["id"], h["score"]) for h in res["hits"]]
         finally:
             s.close()
 
+    def ranked(**settings) -> list[str]:
+        return [doc for doc, _ in scored(**settings)]
+
+    bm25 = dict(scored(W_ADJACENT=0.0))
     assert ranked(W_ADJACENT=0.0) == ["scattered", "adjacent"]  # BM25 alone
     assert ranked(W_ADJACENT=1.0) == ["adjacent", "scattered"]
     # Only the top PROXIMITY_DEPTH candidates are rescored: the second one keeps
-    # its place below the first.
+    # its BM25 score and its place below the first.
     assert ranked(W_ADJACENT=1.0, PROXIMITY_DEPTH=1) == ["scattered", "adjacent"]
-    # Other sorts are untouched: only relevance is rescored.
-    monkeypatch.setattr(search, "PROXIMITY_DEPTH", 50)
-    s = SearchService(str(proximity_index), background=False, result_cache_size=0)
-    try:
-        res = s.search(SearchRequest(q=q, sort="newest"))
-        assert [h["id"] for h in res["hits"]] == ["scattered", "adjacent"]  # same date: docnum
-    finally:
-        s.close()
+    assert dict(scored())["adjacent"] == bm25["adjacent"]
+    # Other sorts are not rescored.
+    assert dict(scored("newest", PROXIMITY_DEPTH=50)) == bm25
