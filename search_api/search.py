@@ -11,6 +11,8 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
    words and title bigrams made of adjacent query syllables add proximity; title
    matches weigh more than body matches. For an unaccented query the folded
    forms lead and the most likely accented reading (did-you-mean) adds a boost.
+   The best candidates are then rescored by proximity: runs of consecutive
+   query syllables found contiguous in their stored title or body.
 3. Counting and facets come from the match mask and integer columns, never from
    scoring; only the displayed page is loaded and highlighted.
 """
@@ -35,6 +37,7 @@ from indexer.store import IndexHome
 from search_api import browse
 from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
 from search_api.highlight import highlight, snippet
+from search_api.proximity import fold_fields, query_runs, run_counts
 from search_api.query import ParsedQuery, Syllable, parse
 from search_api.snapshot import Postings, Snapshot
 
@@ -70,6 +73,15 @@ RELAX_MIN_CLAUSES, RELAX_BELOW, RELAX_FRACTION = 3, 3, 0.6
 _PHRASE_BIAS = 1 << 16
 # Vietnamese function words still match, but count less.
 W_STOP = 0.3
+# Proximity (search_api/proximity.py): the best PROXIMITY_DEPTH candidates of a
+# relevance-sorted query are rescored with the runs of 2..PROXIMITY_LONGEST
+# consecutive query syllables that stand contiguous in their title or body: a
+# pair weighs W_ADJACENT times the sum of its syllables' idfs, a longer run
+# W_LONGER_RUN times that.
+PROXIMITY_DEPTH = 50
+PROXIMITY_LONGEST = 5
+W_ADJACENT = 1.0
+W_LONGER_RUN = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +388,8 @@ class SearchService:
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
         total = len(matched)
+        if req.sort == "relevance" and not pq.empty:
+            _score_adjacent_runs(snap, matched, plan.scores, pq.syllables)
         ranked = _order(snap, matched, plan.scores, req.sort if not pq.empty else _empty_sort(req))
         lo = (req.page - 1) * req.per_page
         page_docs = ranked(lo + req.per_page)[lo:]
@@ -661,6 +675,43 @@ def _score_pair(
         _add(snap, scores, folded, W_PAIR, forms=("v", "g"))
         if reading:
             _add(snap, scores, f"{reading[0]}_{reading[1]}", W_READING, forms=("w", "a"))
+
+
+def _score_adjacent_runs(
+    snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sylls: list[Syllable]
+) -> None:
+    """Proximity for the best candidates (search_api/proximity.py): each run of
+    consecutive query syllables found contiguous (folded) in a candidate's
+    title or body scores as a term of an n-gram field would (BM25 of its count
+    there), with the sum of its syllables' idfs in that field; runs of three and
+    more weigh W_LONGER_RUN of that. Only the top PROXIMITY_DEPTH candidates
+    gain, so they stay above all the others."""
+    if len(sylls) < 2 or len(matched) < 2:
+        return
+    runs = query_runs(
+        [[s.folded, *filter(None, [yi_variant(s.folded)])] for s in sylls], PROXIMITY_LONGEST
+    )
+    if not runs:
+        return
+    weights, norms = {}, {}
+    for prefix in ("t", "b"):
+        idf = [_idf(snap, snap.postings(prefix + "f", s.folded).df) for s in sylls]
+        weights[prefix] = [
+            W_ADJACENT
+            * (1.0 if r.end - r.start == 2 else W_LONGER_RUN)
+            * sum(idf[r.start : r.end])
+            * (K1 + 1.0)
+            for r in runs
+        ]
+        norms[prefix] = snap.bm25_norm(prefix, K1, B[prefix])
+    for d in _order(snap, matched, scores, "relevance")(PROXIMITY_DEPTH):
+        stored = snap.stored(d)
+        texts = fold_fields([stored.get("title") or "", stored.get("body") or ""])
+        for prefix, text in zip(("t", "b"), texts, strict=True):
+            norm = float(norms[prefix][d])
+            for w, tf in zip(weights[prefix], run_counts(text, runs), strict=True):
+                if tf:
+                    scores[d] += w * tf / (tf + norm)
 
 
 def _folded_mask(snap: Snapshot, folded: str) -> np.ndarray:

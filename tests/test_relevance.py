@@ -138,3 +138,110 @@ def test_sort_popular_is_views_then_recency(svc):
     got = [views.get(h["id"], 0) for h in res["hits"]]
     assert got == sorted(got, reverse=True)
     assert res["hits"][0]["id"] == max(views, key=views.get)
+
+
+# -- proximity: runs of query syllables in the top candidates' text ------------------
+
+
+def test_fold_bytes_gives_the_folded_syllables_of_the_analysis_chain():
+    from indexer.analysis import fold, syllables
+    from search_api.proximity import fold_bytes
+
+    text = "Ủy ban nhân dân TP.HCM, ngày 3/3/2017: “Đà Nẵng”—hoà_bình ĐỒNG Ý 中文 Kelvin\u212a"
+    expected = [
+        fold(s).encode() if s.isascii() or fold(s) != s else b"\x01\x01" for s in syllables(text)
+    ]
+    got = fold_bytes(text)
+    assert got.split() == expected
+    assert got == b" " + b" ".join(expected) + b" "  # one space between syllables
+    assert got.startswith(b" uy ban nhan dan tp hcm ngay 3 3 2017 da nang hoa binh dong y ")
+    assert fold_bytes("").strip() == b""
+
+
+def test_fold_table_agrees_with_fold_on_every_bmp_letter():
+    import re
+
+    from indexer.analysis import fold
+    from search_api.proximity import _OPAQUE, _table
+
+    table = _table()
+    word = re.compile(r"[^\W_]")
+    for cp in range(0x10000):
+        ch = chr(cp)
+        if 0xD800 <= cp < 0xE000:
+            continue
+        if not word.match(ch):
+            assert table[cp] == 0x20 or cp == 0, hex(cp)
+            continue
+        f = fold(ch)
+        ascii_alnum = len(f) == 1 and f.isascii() and f.isalnum()
+        assert table[cp] == (ord(f) if ascii_alnum else _OPAQUE), hex(cp)
+
+
+def test_runs_are_found_across_punctuation_and_y_i_spellings():
+    from search_api.proximity import fold_bytes, query_runs, run_counts
+
+    text = fold_bytes("Kĩ thuật, nhà làm: Kỹ thuật nhà... làm bánh; nhà của làm")
+    runs = query_runs([["ky", "ki"], ["thuat"], ["nha"], ["lam"]], 5)
+    got = {(r.start, r.end): c for r, c in zip(runs, run_counts(text, runs), strict=True)}
+    assert got[(0, 2)] == 2  # kĩ thuật, kỹ thuật
+    assert got[(1, 3)] == 2 and got[(2, 4)] == 2  # "nhà... làm" is contiguous
+    assert got[(0, 3)] == 2 and got[(0, 4)] == 2 and got[(1, 4)] == 2
+    assert run_counts(fold_bytes("thuật nhà"), query_runs([["nha"], ["thuat"]], 5)) == [0]
+    # A run is only looked for when the shorter runs inside it occur.
+    runs = query_runs([["a"], ["b"], ["c"]], 5)
+    assert run_counts(fold_bytes("a b x b c"), runs) == [1, 1, 0]
+    # Syllables without an ASCII folding break runs instead of matching anything.
+    assert query_runs([["中文"], ["a"]], 5) == []
+
+
+PROXIMITY_DOCS = [
+    # The query's words, scattered, in a short body: the best BM25 without proximity.
+    ("scattered", "Thời tiết", "Mưa ở đây không lớn. Người ta gây quỹ cho vùng ngập. Mưa, ngập."),
+    # The same words as one run, once, in a longer body.
+    (
+        "adjacent",
+        "Thời tiết",
+        "Đêm qua mưa lớn gây ngập nhiều tuyến phố. Các đội công nhân làm việc suốt đêm để "
+        "khơi thông cống rãnh, bơm nước và dọn cây đổ trên đường phố trung tâm thành phố.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def proximity_index(tmp_path_factory) -> Path:
+    from indexer.store import IndexHome, build
+
+    when = datetime(2020, 1, 1, tzinfo=VN_TZ)
+    docs = [Article(i, t, b, published=when) for i, t, b in PROXIMITY_DOCS]
+    home = IndexHome(tmp_path_factory.mktemp("proximity") / "ix")
+    build(home, docs, workers=1)
+    return home.path
+
+
+@pytest.mark.parametrize("q", ["mưa lớn gây ngập", "mua lon gay ngap"])
+def test_a_contiguous_run_of_the_query_ranks_first(proximity_index, monkeypatch, q):
+    import search_api.search as search
+
+    def scored(sort: str = "relevance", **settings) -> list[tuple[str, float]]:
+        for name, value in settings.items():
+            monkeypatch.setattr(search, name, value)
+        s = SearchService(str(proximity_index), background=False, result_cache_size=0)
+        try:
+            res = s.search(SearchRequest(q=q, sort=sort))
+            return [(h["id"], h["score"]) for h in res["hits"]]
+        finally:
+            s.close()
+
+    def ranked(**settings) -> list[str]:
+        return [doc for doc, _ in scored(**settings)]
+
+    bm25 = dict(scored(W_ADJACENT=0.0))
+    assert ranked(W_ADJACENT=0.0) == ["scattered", "adjacent"]  # BM25 alone
+    assert ranked(W_ADJACENT=1.0) == ["adjacent", "scattered"]
+    # Only the top PROXIMITY_DEPTH candidates are rescored: the second one keeps
+    # its BM25 score and its place below the first.
+    assert ranked(W_ADJACENT=1.0, PROXIMITY_DEPTH=1) == ["scattered", "adjacent"]
+    assert dict(scored())["adjacent"] == bm25["adjacent"]
+    # Other sorts are not rescored.
+    assert dict(scored("newest", PROXIMITY_DEPTH=50)) == bm25
