@@ -121,9 +121,11 @@ def test_publish_writes_files_and_a_checksummed_manifest(origin: IndexHome, dist
     assert MANIFEST in names and "_MAIN_1.toc" in names
     assert "MAIN_WRITELOCK" not in names  # nothing but what the commit needs
     # Each segment travels with its postings arrays (same name, .vnp).
-    assert {n.removesuffix(".vnp") for n in names if n.endswith(".vnp")} == {
-        n.removesuffix(".seg") for n in names if n.endswith(".seg")
-    } != set()
+    assert (
+        {n.removesuffix(".vnp") for n in names if n.endswith(".vnp")}
+        == {n.removesuffix(".seg") for n in names if n.endswith(".seg")}
+        != set()
+    )
     assert names == {p.name for p in pub_dir.iterdir()} - {PUBLISHED}
     for f in pub.files:
         assert f.size == (live / f.name).stat().st_size == (pub_dir / f.name).stat().st_size
