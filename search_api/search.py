@@ -12,7 +12,7 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
    matches weigh more than body matches. For an unaccented query the folded
    forms lead and the most likely accented reading (did-you-mean) adds a boost.
    The best candidates are then rescored by proximity: runs of consecutive
-   query syllables found contiguous in their stored title or body.
+   query syllables found contiguous in their title or body.
 3. Counting and facets come from the match mask and integer columns, never from
    scoring; only the displayed page is loaded and highlighted.
 """
@@ -37,7 +37,7 @@ from indexer.store import IndexHome
 from search_api import browse
 from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
 from search_api.highlight import highlight, snippet
-from search_api.proximity import fold_fields, query_runs, run_counts
+from search_api.proximity import query_runs, run_counts
 from search_api.query import ParsedQuery, Syllable, parse
 from search_api.snapshot import Postings, Snapshot
 
@@ -688,30 +688,26 @@ def _score_adjacent_runs(
     gain, so they stay above all the others."""
     if len(sylls) < 2 or len(matched) < 2:
         return
-    runs = query_runs(
-        [[s.folded, *filter(None, [yi_variant(s.folded)])] for s in sylls], PROXIMITY_LONGEST
-    )
+    forms = [[s.folded, *filter(None, [yi_variant(s.folded)])] for s in sylls]
+    runs = query_runs(forms, PROXIMITY_LONGEST)
     if not runs:
         return
-    weights, norms = {}, {}
+    top = _order(snap, matched, scores, "relevance")(PROXIMITY_DEPTH)
+    docs = np.asarray(sorted(top), dtype=np.int64)
     for prefix in ("t", "b"):
         idf = [_idf(snap, snap.postings(prefix + "f", s.folded).df) for s in sylls]
-        weights[prefix] = [
-            W_ADJACENT
-            * (1.0 if r.end - r.start == 2 else W_LONGER_RUN)
-            * sum(idf[r.start : r.end])
-            * (K1 + 1.0)
-            for r in runs
-        ]
-        norms[prefix] = snap.bm25_norm(prefix, K1, B[prefix])
-    for d in _order(snap, matched, scores, "relevance")(PROXIMITY_DEPTH):
-        stored = snap.stored(d)
-        texts = fold_fields([stored.get("title") or "", stored.get("body") or ""])
-        for prefix, text in zip(("t", "b"), texts, strict=True):
-            norm = float(norms[prefix][d])
-            for w, tf in zip(weights[prefix], run_counts(text, runs), strict=True):
-                if tf:
-                    scores[d] += w * tf / (tf + norm)
+        norm = snap.bm25_norm(prefix, K1, B[prefix])
+        for run, (where, tf) in zip(
+            runs, run_counts(snap, prefix + "p", docs, forms, runs), strict=True
+        ):
+            if len(where):
+                weight = (
+                    W_ADJACENT
+                    * (1.0 if run.end - run.start == 2 else W_LONGER_RUN)
+                    * sum(idf[run.start : run.end])
+                    * (K1 + 1.0)
+                )
+                scores[where] += (weight * tf / (tf + norm[where])).astype(scores.dtype)
 
 
 def _folded_mask(snap: Snapshot, folded: str) -> np.ndarray:

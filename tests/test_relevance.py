@@ -140,59 +140,57 @@ def test_sort_popular_is_views_then_recency(svc):
     assert res["hits"][0]["id"] == max(views, key=views.get)
 
 
-# -- proximity: runs of query syllables in the top candidates' text ------------------
+# -- proximity: runs of query syllables in the top candidates ---------------------------
+
+RUN_TEXT = "Kĩ thuật, nhà làm: Kỹ thuật nhà... làm bánh; nhà của làm"
 
 
-def test_fold_bytes_gives_the_folded_syllables_of_the_analysis_chain():
-    from indexer.analysis import fold, syllables
-    from search_api.proximity import fold_bytes
+@pytest.fixture(scope="module")
+def run_index(tmp_path_factory) -> Path:
+    from indexer.store import IndexHome, build
 
-    text = "Ủy ban nhân dân TP.HCM, ngày 3/3/2017: “Đà Nẵng”—hoà_bình ĐỒNG Ý 中文 Kelvin\u212a"
-    expected = [
-        fold(s).encode() if s.isascii() or fold(s) != s else b"\x01\x01" for s in syllables(text)
+    docs = [
+        Article("runs", "Tin", RUN_TEXT),
+        Article("other", "Tin", "thuật nhà, a b x b c, a b c a b c"),
     ]
-    got = fold_bytes(text)
-    assert got.split() == expected
-    assert got == b" " + b" ".join(expected) + b" "  # one space between syllables
-    assert got.startswith(b" uy ban nhan dan tp hcm ngay 3 3 2017 da nang hoa binh dong y ")
-    assert fold_bytes("").strip() == b""
+    home = IndexHome(tmp_path_factory.mktemp("runs") / "ix")
+    build(home, docs, workers=1)
+    return home.path
 
 
-def test_fold_table_agrees_with_fold_on_every_bmp_letter():
-    import re
+def _counts(index: Path, doc_id: str, forms: list[list[str]]) -> dict[tuple[int, int], int]:
+    import numpy as np
 
-    from indexer.analysis import fold
-    from search_api.proximity import _OPAQUE, _table
+    from search_api.proximity import query_runs, run_counts
 
-    table = _table()
-    word = re.compile(r"[^\W_]")
-    for cp in range(0x10000):
-        ch = chr(cp)
-        if 0xD800 <= cp < 0xE000:
-            continue
-        if not word.match(ch):
-            assert table[cp] == 0x20 or cp == 0, hex(cp)
-            continue
-        f = fold(ch)
-        ascii_alnum = len(f) == 1 and f.isascii() and f.isalnum()
-        assert table[cp] == (ord(f) if ascii_alnum else _OPAQUE), hex(cp)
+    svc = SearchService(str(index), background=False, result_cache_size=0)
+    snap = svc.snapshot()
+    try:
+        d = snap.docnum_for_id(doc_id)
+        runs = query_runs(forms, 5)
+        got = run_counts(snap, "bp", np.asarray([d], dtype=np.int64), forms, runs)
+        return {(r.start, r.end): int(c.sum()) for r, (_, c) in zip(runs, got, strict=True)}
+    finally:
+        snap.release()
+        svc.close()
 
 
-def test_runs_are_found_across_punctuation_and_y_i_spellings():
-    from search_api.proximity import fold_bytes, query_runs, run_counts
-
-    text = fold_bytes("Kĩ thuật, nhà làm: Kỹ thuật nhà... làm bánh; nhà của làm")
-    runs = query_runs([["ky", "ki"], ["thuat"], ["nha"], ["lam"]], 5)
-    got = {(r.start, r.end): c for r, c in zip(runs, run_counts(text, runs), strict=True)}
+def test_runs_are_found_across_punctuation_and_y_i_spellings(run_index):
+    got = _counts(run_index, "runs", [["ky", "ki"], ["thuat"], ["nha"], ["lam"]])
     assert got[(0, 2)] == 2  # kĩ thuật, kỹ thuật
     assert got[(1, 3)] == 2 and got[(2, 4)] == 2  # "nhà... làm" is contiguous
     assert got[(0, 3)] == 2 and got[(0, 4)] == 2 and got[(1, 4)] == 2
-    assert run_counts(fold_bytes("thuật nhà"), query_runs([["nha"], ["thuat"]], 5)) == [0]
-    # A run is only looked for when the shorter runs inside it occur.
-    runs = query_runs([["a"], ["b"], ["c"]], 5)
-    assert run_counts(fold_bytes("a b x b c"), runs) == [1, 1, 0]
-    # Syllables without an ASCII folding break runs instead of matching anything.
+    assert _counts(run_index, "other", [["nha"], ["thuat"]]) == {(0, 2): 0}  # order counts
+    # Every occurrence counts, overlapping or adjacent ones too.
+    assert _counts(run_index, "other", [["a"], ["b"], ["c"]]) == {(0, 2): 3, (1, 3): 3, (0, 3): 2}
+
+
+def test_query_runs_skip_syllables_without_a_folded_spelling():
+    from search_api.proximity import Run, query_runs
+
     assert query_runs([["中文"], ["a"]], 5) == []
+    assert query_runs([["a"], ["b"], ["中文"], ["c"]], 5) == [Run(0, 2)]
+    assert query_runs([["a"], ["b"], ["c"]], 2) == [Run(0, 2), Run(1, 3)]
 
 
 PROXIMITY_DOCS = [
