@@ -2,7 +2,7 @@
 ``/v1/documents/{id}/neighbors``, ``/v1/documents/{id}/related`` and
 ``sort=popular`` search, on an existing index (opened read-only).
 
-    python bench/browse_latency.py --index-dir /tmp/full/ix
+    python bench/browse_latency.py --index-dir "$FULL"
     python bench/browse_latency.py --index-dir DIR --samples 300 --seed 10 --max-seconds 600
 
 One process, one request at a time, no network:
@@ -189,7 +189,7 @@ def profile(name: str, call, samples: list[Sample], top: int = 22) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--index-dir", default="/tmp/full/ix")
+    ap.add_argument("--index-dir", required=True, help="an index home of the corpus")
     ap.add_argument("--samples", type=int, default=300, help="sampled documents per mode")
     ap.add_argument("--seed", type=int, default=10)
     ap.add_argument("--target-ms", type=float, default=50.0, help="p95 target")

@@ -1,7 +1,7 @@
 """Query latency as the index grows: ~10k, ~20k, ~39k and ~150k documents (issue 7).
 
     python bench/growth.py                                   # builds what is missing (long)
-    python bench/growth.py --full-index /tmp/full/ix         # reuse a full build for "all"
+    python bench/growth.py --full-index "$FULL"         # reuse a full build for "all"
     python bench/growth.py --skip-build                      # only measure cached indexes
     python bench/growth.py --sizes 10000,20000 --build-timeout 1800
     python bench/growth.py --reuse --skip-build    # one table from the last measurements

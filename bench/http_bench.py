@@ -1,6 +1,6 @@
 """`/v1/search` over HTTP through a real gunicorn: latency, throughput, memory, start-up (issue 7).
 
-    python bench/http_bench.py --index-dir /tmp/full/ix
+    python bench/http_bench.py --index-dir "$FULL"
     python bench/http_bench.py --index-dir DIR --seconds 30 --connections 16 --workers 2 --threads 4
 
 (Named ``http_bench.py``, not ``http.py``: a ``bench/http.py`` would shadow the

@@ -1,6 +1,6 @@
 """In-process query latency of vnsearch against tantivy and SQLite FTS5 (issue 7).
 
-    python bench/latency.py --index-dir /tmp/full/ix      # an existing full index, read-only
+    python bench/latency.py --index-dir "$FULL"      # an existing full index, read-only
     python bench/latency.py                               # builds bench/out/full-index if missing
     python bench/latency.py --index-dir DIR --docs 10000  # an index of the first 10,000 docs
 

@@ -1,6 +1,6 @@
 """Memory and open time of one search process, and what Whoosh's buffer copies cost (issue 7).
 
-    python bench/memory.py --index-dir /tmp/full/ix
+    python bench/memory.py --index-dir "$FULL"
 
 Whoosh opens a compound segment (``*.seg``) with ``mmap`` when the storage
 allows it and hands out each sub-file as a ``BufferFile``, whose

@@ -1,6 +1,6 @@
 """Where the time of a search goes, per query class: py-spy samples of search (issue 7).
 
-    python bench/profile_queries.py --index-dir /tmp/full/ix
+    python bench/profile_queries.py --index-dir "$FULL"
     python bench/profile_queries.py --index-dir DIR --per-class 120 --rate 250 --native
 
 (Not ``profile.py``: that would shadow the standard library module ``cProfile`` imports.)

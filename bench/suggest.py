@@ -1,6 +1,6 @@
 """`/v1/suggest` latency on titles typed character by character, in-process and over HTTP (issue 7).
 
-    python bench/suggest.py --index-dir /tmp/full/ix
+    python bench/suggest.py --index-dir "$FULL"
     python bench/suggest.py --index-dir DIR --titles 150 --seed 7 --no-http
 
 Typed texts: ``--titles`` titles sampled (seeded) from ``../shared/corpus``, read
