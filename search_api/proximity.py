@@ -16,10 +16,11 @@ terms); ``y``/``i`` spellings count as the same syllable; punctuation between
 two syllables does not separate them, as in phrase matching. The runs are
 found on the positional fields ``tp``/``bp`` (which hold every syllable's
 folded form at its position) for the candidates only: a few reads from the
-postings arrays per query syllable (indexer/postings_arrays.py), about 0.03 ms
-a candidate. The first version read and folded each candidate's stored text;
-both give the same rankings on bench/relevance.py (docs/benchmarks.md), at
-about a third of the cost here.
+postings arrays per query syllable (indexer/postings_arrays.py). Measured by
+``bench/proximity_cost.py`` on the whole corpus: p50 1.64 ms per rescored query
+(0.033 ms a candidate). The first version read and folded each candidate's
+stored text (4.7-4.9 ms median, docs/benchmarks.md); both give the same
+rankings on bench/relevance.py.
 """
 
 from __future__ import annotations
