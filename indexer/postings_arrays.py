@@ -33,10 +33,12 @@ import json
 import os
 import pickle
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from whoosh import formats
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import SegmentReader
 
 __all__ = [
@@ -76,48 +78,20 @@ def write_segment(storage, schema, segment, folder: Path) -> Path:
         table: dict[str, dict[str, list]] = {}
         with open(tmp, "wb") as out:
             out.write(MAGIC)
-            for field in FIELDS:
+            for field in FIELDS + POSITION_FIELDS:
                 if field not in schema:
                     continue
-                terms = table.setdefault(field, {})
-                # Listed first: reading postings while iterating the lexicon
-                # would share its file.
-                long_lists = [
-                    tbytes
-                    for tbytes, info in reader.iter_field(field)
-                    if info.doc_frequency() >= MIN_DF
-                ]
-                for tbytes in long_lists:
-                    ids, weights = _read_list(reader, field, tbytes)
-                    integral = bool(np.all(weights == np.round(weights))) and (
-                        len(weights) == 0 or weights.max() <= 65535
-                    )
-                    tf_dtype = "<u2" if integral else "<f4"
-                    terms[tbytes.decode("utf-8")] = [out.tell(), len(ids), tf_dtype]
-                    out.write(ids.astype(id_dtype).tobytes())
-                    out.write(weights.astype(tf_dtype).tobytes())
-            for field in POSITION_FIELDS:
-                if field not in schema or type(schema[field].format) is not formats.Positions:
+                positional = field in POSITION_FIELDS
+                if positional and type(schema[field].format) is not formats.Positions:
                     continue
+                read, write = (
+                    (_read_positions, _write_positions) if positional else (_read_list, _write_list)
+                )
                 terms = table.setdefault(field, {})
-                long_lists = [
-                    tbytes
-                    for tbytes, info in reader.iter_field(field)
-                    if info.doc_frequency() >= MIN_DF
-                ]
-                for tbytes in long_lists:
-                    ids, counts, positions = _read_positions(reader, field, tbytes)
-                    big = len(positions) and positions.max() > 65535
-                    pos_dtype = "<u4" if big else "<u2"
-                    terms[tbytes.decode("utf-8")] = [
-                        out.tell(),
-                        len(ids),
-                        len(positions),
-                        pos_dtype,
-                    ]
-                    out.write(ids.astype(id_dtype).tobytes())
-                    out.write(counts.astype("<u4").tobytes())
-                    out.write(positions.astype(pos_dtype).tobytes())
+                for tbytes in _long_terms(reader, field):
+                    got = read(reader, field, tbytes)
+                    if got is not None:
+                        terms[tbytes.decode("utf-8")] = write(out, id_dtype, *got)
             where = out.tell()
             out.write(
                 json.dumps(
@@ -138,29 +112,50 @@ def write_segment(storage, schema, segment, folder: Path) -> Path:
         reader.close()
 
 
-def _read_list(reader: SegmentReader, field: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """All local docnums and weights of a term, block by block, deleted documents
-    included (deletions grow after the file is written; readers filter them)."""
+def _long_terms(reader: SegmentReader, field: str) -> list[bytes]:
+    """The terms of ``field`` in at least ``MIN_DF`` documents of the segment
+    (listed first: reading postings while iterating the lexicon would share its
+    file)."""
+    return [t for t, info in reader.iter_field(field) if info.doc_frequency() >= MIN_DF]
+
+
+def _w3_blocks(reader: SegmentReader, field: str, tbytes: bytes) -> Iterator[W3LeafMatcher]:
+    """The term's raw matcher at each of its W3 blocks in turn, ids read.
+    Deleted documents are included: deletions grow after the file is written,
+    and readers filter them. Nothing for another codec: the term then stays in
+    Whoosh only."""
     m = reader._terms.matcher(field, tbytes, reader.schema[field].format)
-    ids_parts, w_parts = [], []
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):  # W3 blocks
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids_parts.append(np.asarray(m._ids, dtype=np.int64))
-            w_parts.append(np.asarray(m._weights, dtype=np.float64))
-            if m._lastblock:
-                break
-            m._next_block()
-    else:
-        ids, ws = [], []
-        while m.is_active():
-            ids.append(m.id())
-            ws.append(m.weight())
-            m.next()
-        ids_parts.append(np.asarray(ids, dtype=np.int64))
-        w_parts.append(np.asarray(ws, dtype=np.float64))
-    return np.concatenate(ids_parts), np.concatenate(w_parts)
+    if not isinstance(m, W3LeafMatcher):
+        return
+    while m.is_active():
+        m._read_ids()
+        yield m
+        if m._lastblock:
+            break
+        m._next_block()
+
+
+def _read_list(
+    reader: SegmentReader, field: str, tbytes: bytes
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """All local docnums and weights of a term."""
+    ids, weights = [], []
+    for m in _w3_blocks(reader, field, tbytes):
+        m._read_weights()
+        ids.append(np.asarray(m._ids, dtype=np.int64))
+        weights.append(np.asarray(m._weights, dtype=np.float64))
+    return (np.concatenate(ids), np.concatenate(weights)) if ids else None
+
+
+def _write_list(out, id_dtype: str, ids: np.ndarray, weights: np.ndarray) -> list:
+    integral = bool(np.all(weights == np.round(weights))) and (
+        len(weights) == 0 or weights.max() <= 65535
+    )
+    tf_dtype = "<u2" if integral else "<f4"
+    entry = [out.tell(), len(ids), tf_dtype]
+    out.write(ids.astype(id_dtype).tobytes())
+    out.write(weights.astype(tf_dtype).tobytes())
+    return entry
 
 
 def decode_positions(values: list[bytes]) -> list[list[int]]:
@@ -189,30 +184,29 @@ def deltas_to_positions(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]
 
 def _read_positions(
     reader: SegmentReader, field: str, tbytes: bytes
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """All local docnums of a term, its position count in each, and the
-    positions, block by block (W3 blocks of a Positions field)."""
-    m = reader._terms.matcher(field, tbytes, reader.schema[field].format)
-    ids_parts, lists = [], []
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-        while m.is_active():
-            m._read_ids()
-            m._read_values()
-            ids_parts.append(np.asarray(m._ids, dtype=np.int64))
-            lists.extend(decode_positions(list(m._values)))
-            if m._lastblock:
-                break
-            m._next_block()
-    else:
-        ids = []
-        while m.is_active():
-            ids.append(m.id())
-            p = m.value_as("positions")
-            lists.append([b - a for a, b in zip([0, *p], p, strict=False)])
-            m.next()
-        ids_parts.append(np.asarray(ids, dtype=np.int64))
+    positions (a Positions field)."""
+    ids, lists = [], []
+    for m in _w3_blocks(reader, field, tbytes):
+        m._read_values()
+        ids.append(np.asarray(m._ids, dtype=np.int64))
+        lists.extend(decode_positions(list(m._values)))
+    if not ids:
+        return None
     counts, positions = deltas_to_positions(lists)
-    return np.concatenate(ids_parts), counts, positions
+    return np.concatenate(ids), counts, positions
+
+
+def _write_positions(
+    out, id_dtype: str, ids: np.ndarray, counts: np.ndarray, positions: np.ndarray
+) -> list:
+    pos_dtype = "<u4" if len(positions) and positions.max() > 65535 else "<u2"
+    entry = [out.tell(), len(ids), len(positions), pos_dtype]
+    out.write(ids.astype(id_dtype).tobytes())
+    out.write(counts.astype("<u4").tobytes())
+    out.write(positions.astype(pos_dtype).tobytes())
+    return entry
 
 
 def write_missing(storage, schema, segments, folder: Path) -> list[Path]:
