@@ -42,7 +42,7 @@ from search_api.snapshot import Snapshot
 
 
 def _snapshot(home: IndexHome, arrays: bool) -> Snapshot:
-    ix, manifest = home.open()
+    ix, manifest = home.open(mmap=False)  # as the API opens it
     snap = Snapshot(ix, manifest, cache_bytes=0)
     if not arrays:
         snap._arrays = [None] * len(snap._arrays)

@@ -157,12 +157,19 @@ class _PreadFile(StructFile):
         raise NotImplementedError
 
 
+def _subfile(structfile) -> SubFile | None:
+    """The part of a real (compound segment) file that Whoosh reads through
+    ``structfile``, or None when it is anything else."""
+    sub = getattr(structfile, "file", None)
+    return sub if isinstance(sub, SubFile) and hasattr(sub._file, "fileno") else None
+
+
 def _pread_postings(seg) -> None:
     """Read ``seg``'s postings with ``pread`` (see ``_PreadFile``); left as
     Whoosh opened them when they are not a sub-file of a real file."""
     terms = getattr(seg, "_terms", None)
-    sub = getattr(getattr(terms, "_postfile", None), "file", None)
-    if not isinstance(sub, SubFile) or not hasattr(sub._file, "fileno"):
+    sub = _subfile(getattr(terms, "_postfile", None))
+    if sub is None:
         return
     direct = _PreadFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
     if direct.get(0, 64) != terms._postfile.get(0, 64):  # not the layout we know
@@ -174,8 +181,8 @@ def _map_lexicon(seg) -> None:
     """Read ``seg``'s lexicon through a memory map (see ``_MappedFile``); left
     as Whoosh opened it when it is not a sub-file of a real file."""
     terms = getattr(seg, "_terms", None)
-    sub = getattr(getattr(terms, "_dbfile", None), "file", None)
-    if not isinstance(sub, SubFile) or not hasattr(sub._file, "fileno"):
+    sub = _subfile(getattr(terms, "_dbfile", None))
+    if sub is None:
         return
     mapped = _MappedFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
     if mapped.get(0, 64) != terms._dbfile.get(0, 64):  # not the layout we know

@@ -43,7 +43,7 @@ def home(tmp_path: Path, monkeypatch) -> IndexHome:
 
 
 def _open(home: IndexHome, arrays: bool) -> Snapshot:
-    ix, manifest = home.open()
+    ix, manifest = home.open(mmap=False)  # as the API opens it
     snap = Snapshot(ix, manifest, cache_bytes=0)
     if not arrays:
         snap._arrays = [None] * len(snap._arrays)
