@@ -48,7 +48,6 @@ import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -56,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import peers
+import perf_common
 
 import indexer.analysis
 import indexer.schema
@@ -478,14 +478,7 @@ def print_report(result: dict, queries: list[dict], titles: dict[str, str], samp
 
 
 def git_state() -> dict:
-    def run(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
+    run = perf_common.git
     return {
         "head": run("rev-parse", "HEAD"),
         "engine_changes": run("status", "--porcelain", "--", "indexer", "search_api").splitlines(),
