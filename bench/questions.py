@@ -196,7 +196,8 @@ def make_records(questions: list[dict], forms: tuple[str, ...]) -> list[dict]:
 
 
 def aggregate(records: list[dict], names: list[str]) -> dict:
-    """metrics[split][form][engine][bucket|"all"] and latency[split][engine][bucket|"all"]."""
+    """metrics[split][form][engine][bucket|"all"] and latency[split][engine][bucket|"all"]
+    (over the queries answered: a refusal's or an error's time is left out)."""
     groups: dict = defaultdict(list)
     for rec in records:
         for bucket in ("all", rec["bucket"]):
@@ -219,7 +220,9 @@ def aggregate(records: list[dict], names: list[str]) -> dict:
                 times = [
                     r["results"][name]["ms"]
                     for r in records
-                    if r["split"] == split and bucket in ("all", r["bucket"])
+                    if r["split"] == split
+                    and bucket in ("all", r["bucket"])
+                    and r["results"][name]["status"] == "ok"
                 ]
                 per[bucket] = pc.summary(times)
             latency.setdefault(split, {})[name] = per
@@ -326,7 +329,10 @@ def print_report(result: dict, records: list[dict], samples: int) -> None:
                 rows.append([name, form, *cells, "/".join(refused)])
         heads = [f"{b} (n={counts[b]})" for b in qe.BUCKET_LABELS]
         print(pc.table(["engine", "form", *heads, "refused per bucket"], rows))
-        print(f"\nLatency per question length, ms p50 / p95 (both forms), {split}:\n")
+        print(
+            f"\nLatency per question length, ms p50 / p95 (both forms, answered queries), "
+            f"{split}:\n"
+        )
         rows = []
         for name in names:
             lat = latency[split][name]
