@@ -422,7 +422,10 @@ def diff(old_path: Path, new_path: Path, samples: int) -> int:
             worse += sb["mrr"] < sa["mrr"]
             if e == "vnsearch" and sa["mrr"] != sb["mrr"]:
                 changed.append((sb["mrr"] - sa["mrr"], k, a, b))
-        for (split, form, bucket), (sa, sb) in sorted(groups.items()):
+        order = ("all", *qe.BUCKET_LABELS)
+        for (split, form, bucket), (sa, sb) in sorted(
+            groups.items(), key=lambda g: (g[0][0], g[0][1], order.index(g[0][2]))
+        ):
             ma, mb = qe.mean_scores(sa), qe.mean_scores(sb)
             rows.append(
                 [e, split, form, bucket, ma["n"]]

@@ -163,3 +163,23 @@ def test_a_query_the_api_refuses_counts_as_a_refusal(sample_index):
     questions.run_engine(api, "vnsearch", recs)
     assert recs[0]["results"]["vnsearch"]["status"].startswith("refused 4")
     assert recs[0]["results"]["vnsearch"]["ids"] == []
+
+
+def test_diff_of_two_runs_counts_gains_and_losses(tmp_path, capsys):
+    def run(name: str, ranked: dict[str, list[str]]) -> None:
+        recs = questions.make_records(
+            [{"id": q, "split": "dev", "query": q, "syllables": 1, "bucket": "≤5",
+              "relevant": ["p"]} for q in ranked],
+            ("accented",),
+        )  # fmt: skip
+        for rec in recs:
+            rec["results"]["vnsearch"] = {"ids": ranked[rec["id"]], "status": "ok", "ms": 1.0}
+        (tmp_path / f"{name}.json").write_text("{}")
+        (tmp_path / f"{name}.queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+
+    run("old", {"q1": ["x", "p"], "q2": ["p"], "q3": []})
+    run("new", {"q1": ["p"], "q2": ["x", "y", "p"], "q3": []})
+    assert questions.diff(tmp_path / "old.json", tmp_path / "new.json", samples=5) == 0
+    out = capsys.readouterr().out
+    assert "vnsearch: MRR@10 better on 1 queries, worse on 1" in out
+    assert "| vnsearch | dev | accented | all | 3 | 0.500 → 0.444 (-0.056) |" in out
