@@ -207,6 +207,11 @@ def index_build(
     help="Delete documents of the files read in this run whose ids were not found in them.",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Apply the deletions of a crawl store even above 10% (and 20) of a site's documents.",
+)
 @workers_option
 @limitmb_option
 @wait_option
@@ -219,6 +224,7 @@ def index_update(
     index_dir: Path,
     delete_missing: bool,
     dry_run: bool,
+    allow_mass_delete: bool,
     workers: int,
     limitmb: int,
     wait: float,
@@ -251,6 +257,7 @@ def index_update(
             wait=wait,
             progress=progress,
             limitmb=limitmb,
+            allow_mass_delete=allow_mass_delete,
         ),
     )
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
@@ -479,6 +486,11 @@ from indexer.cli_replica import index_publish, index_pull  # noqa: E402
 
 index.add_command(index_publish)
 index.add_command(index_pull)
+
+# vnsearch crawl (indexer/crawl/cli.py)
+from indexer.crawl.cli import crawl_command  # noqa: E402
+
+main.add_command(crawl_command)
 
 
 if __name__ == "__main__":

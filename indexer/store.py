@@ -38,7 +38,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
 from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, to_document
-from indexer.sources.article import Article, Rejection
+from indexer.sources.article import Article, Gone, Rejection
 from indexer.writer import open_writer
 
 MANIFEST = "MANIFEST.json"
@@ -73,6 +73,27 @@ class NothingRead(StoreError):
             exit_code=4,
         )
         self.report = report
+
+
+class MassDelete(StoreError):
+    """An update would delete too much of a site (a broken portal answering 404
+    everywhere must not empty the index); nothing was written."""
+
+    def __init__(self, report: Report, site: str, deleting: int, total: int):
+        super().__init__(
+            f"refusing to delete {deleting} of the {total} documents of site {site!r} "
+            f"(more than {MASS_DELETE_SHARE:.0%} and more than {MASS_DELETE_MIN}); "
+            "the live index is unchanged",
+            hint="check the site; if the pages are really gone, run again with --allow-mass-delete",
+            exit_code=4,
+        )
+        self.report = report
+
+
+# The mass-delete guard: a run may delete up to this share of a site's documents,
+# or this many, whichever is more.
+MASS_DELETE_SHARE = 0.10
+MASS_DELETE_MIN = 20
 
 
 class NothingIndexed(StoreError):
@@ -379,6 +400,8 @@ def _documents(
 ) -> Iterator[dict]:
     """Turn reader output into index documents, accounting for every input."""
     for item in items:
+        if isinstance(item, Gone):
+            continue  # a new generation simply does not hold it
         if isinstance(item, Rejection):
             report.rejected.append(item)
             continue
@@ -561,6 +584,7 @@ class _Known:
     views: int | None
     file: str  # absolute path of the origin file, "" when unknown
     seg: tuple | None  # stored pyvi segmentation (None in indexes built before it)
+    site: str | None = None
 
 
 def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
@@ -573,7 +597,8 @@ def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
             # the directory the build ran in; resolving them here is a best guess.
             file = os.path.abspath(origin_file(origin)) if origin else ""
             known[stored["id"]] = _Known(
-                stored.get("hash", ""), stored.get("views"), file, stored.get("seg")
+                stored.get("hash", ""), stored.get("views"), file, stored.get("seg"),
+                stored.get("site"),
             )
     return known
 
@@ -616,6 +641,7 @@ def update(
     wait: float = 5.0,
     progress: Progress | None = None,
     limitmb: int = 512,
+    allow_mass_delete: bool = False,
 ) -> Report:
     """Bring the live generation in line with ``items``, in place.
 
@@ -625,18 +651,28 @@ def update(
       (the file part of its stored ``origin``) was read completely in this run
       (it gave at least one article and no file-level rejection) and its id was
       not among the articles read. Documents from other files are kept.
+    - a ``Gone`` record (a crawled page that answers 404/410) deletes its id;
+      when that would delete more than ``MASS_DELETE_SHARE`` of a site's
+      documents and more than ``MASS_DELETE_MIN``, nothing is written and
+      ``MassDelete`` is raised, unless ``allow_mass_delete``.
     - one commit at the end: readers see all of the changes or none of them.
     """
     report = Report(dry_run=dry_run)
     start = time.perf_counter()
     after = "readers see all of this run's changes or none; vnsearch index check tells which"
     with _disk_errors("updating the index", after):
-        _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb)
+        _update(
+            home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb,
+            allow_mass_delete,
+        )
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb):
+def _update(
+    home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb,
+    allow_mass_delete=False,
+):
     with home.lock(wait=wait):
         home.clean_leftovers()
         gen = home.current_dir()
@@ -650,7 +686,12 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
             seen: set[str] = set()
             files_read: set[str] = set()
             files_failed: set[str] = set()
+            gone: dict[str, Gone] = {}
             for item in items:
+                if isinstance(item, Gone):
+                    if item.id in known:
+                        gone.setdefault(item.id, item)
+                    continue
                 if isinstance(item, Rejection):
                     report.rejected.append(item)
                     if item.location == "file":
@@ -695,8 +736,14 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
                     report.added += 1
                 if not dry_run:
                     pending.add(doc)
-            if report.read == 0:
+            if report.read == 0 and not gone:
                 raise NothingRead(report)
+            _guard_mass_delete(known, gone, seen, report, allow_mass_delete)
+            for doc_id in gone:
+                if doc_id not in seen:
+                    report.deleted += 1
+                    if not dry_run:
+                        pending.delete(doc_id)
             if delete_missing:
                 complete = files_read - files_failed
                 for doc_id, old in known.items():
@@ -713,6 +760,22 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
             ix.close()
         if committed:
             _finish_change(home, gen, manifest, report, "update")
+
+
+def _guard_mass_delete(
+    known: dict[str, _Known], gone: dict[str, Gone], seen: set[str], report: Report, allow: bool
+) -> None:
+    if allow or not gone:
+        return
+    per_site: dict[str | None, int] = {}
+    for doc_id in gone:
+        if doc_id not in seen:
+            site = known[doc_id].site
+            per_site[site] = per_site.get(site, 0) + 1
+    for site, deleting in per_site.items():
+        total = sum(1 for k in known.values() if k.site == site)
+        if deleting > MASS_DELETE_MIN and deleting > MASS_DELETE_SHARE * total:
+            raise MassDelete(report, site or "(none)", deleting, total)
 
 
 def delete(

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .article import Article, Rejection
+from .article import Article, Gone, Rejection
+from .crawlstore import read_crawl_store
 from .dates import VN_TZ, parse_date
 from .html import HtmlReader, read_html_page
 from .jsonl import read_jsonl
@@ -20,17 +21,19 @@ __all__ = [
     "READERS",
     "VN_TZ",
     "Article",
+    "Gone",
     "HtmlReader",
     "Rejection",
     "parse_date",
     "parse_portal_page",
     "read_html_page",
     "read_jsonl",
+    "read_crawl_store",
     "read_portal_page",
     "read_sources",
 ]
 
-Reader = Callable[[Path], Iterator[Article | Rejection]]
+Reader = Callable[[Path], Iterator[Article | Gone | Rejection]]
 
 # File name ending (lower case) -> reader. A new format is one more line here.
 READERS: dict[str, Reader] = {
@@ -39,12 +42,14 @@ READERS: dict[str, Reader] = {
     ".txt": read_portal_page,
     ".html": read_html_page,
     ".htm": read_html_page,
+    # A crawl store written by `vnsearch crawl` (indexer/crawl/store.py).
+    ".sqlite": read_crawl_store,
 }
 
 
 def read_sources(
     paths: Iterable[str | Path], *, readers: dict[str, Reader] | None = None
-) -> Iterator[Article | Rejection]:
+) -> Iterator[Article | Gone | Rejection]:
     """Yield the records of every file named in ``paths`` or found under a named directory.
 
     ``readers`` replaces the ``READERS`` table (e.g. an HTML reader with site selectors).
