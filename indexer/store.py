@@ -597,7 +597,10 @@ def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
             # the directory the build ran in; resolving them here is a best guess.
             file = os.path.abspath(origin_file(origin)) if origin else ""
             known[stored["id"]] = _Known(
-                stored.get("hash", ""), stored.get("views"), file, stored.get("seg"),
+                stored.get("hash", ""),
+                stored.get("views"),
+                file,
+                stored.get("seg"),
                 stored.get("site"),
             )
     return known
@@ -662,7 +665,15 @@ def update(
     after = "readers see all of this run's changes or none; vnsearch index check tells which"
     with _disk_errors("updating the index", after):
         _update(
-            home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb,
+            home,
+            items,
+            report,
+            delete_missing,
+            dry_run,
+            workers,
+            wait,
+            progress,
+            limitmb,
             allow_mass_delete,
         )
     report.seconds = time.perf_counter() - start
@@ -670,7 +681,15 @@ def update(
 
 
 def _update(
-    home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb,
+    home,
+    items,
+    report,
+    delete_missing,
+    dry_run,
+    workers,
+    wait,
+    progress,
+    limitmb,
     allow_mass_delete=False,
 ):
     with home.lock(wait=wait):

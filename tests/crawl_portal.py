@@ -26,13 +26,34 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 CATEGORIES = ("Tin tức sự kiện", "Kinh tế", "Văn hóa - Xã hội", "Giáo dục")
-MONTHS = ("Một", "Hai", "Ba", "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười",
-          "Mười Một", "Mười Hai")  # fmt: skip
+MONTHS = (
+    "Một",
+    "Hai",
+    "Ba",
+    "Tư",
+    "Năm",
+    "Sáu",
+    "Bảy",
+    "Tám",
+    "Chín",
+    "Mười",
+    "Mười Một",
+    "Mười Hai",
+)
 SUBJECTS = (
-    "công tác tuyên giáo", "cải cách hành chính", "phòng chống dịch bệnh", "xây dựng nông thôn mới",
-    "chỉnh trang đô thị", "an toàn giao thông", "khuyến học khuyến tài", "bảo vệ môi trường",
-    "chuyển đổi số", "hỗ trợ doanh nghiệp nhỏ", "chăm sóc người cao tuổi", "phát triển du lịch",
-)  # fmt: skip
+    "công tác tuyên giáo",
+    "cải cách hành chính",
+    "phòng chống dịch bệnh",
+    "xây dựng nông thôn mới",
+    "chỉnh trang đô thị",
+    "an toàn giao thông",
+    "khuyến học khuyến tài",
+    "bảo vệ môi trường",
+    "chuyển đổi số",
+    "hỗ trợ doanh nghiệp nhỏ",
+    "chăm sóc người cao tuổi",
+    "phát triển du lịch",
+)
 PLACES = ("Quận 5", "Phường 2", "Phường 7", "Phường 11", "Phường 14")
 
 
@@ -181,8 +202,15 @@ class Portal:
         if self.specials:
             links = "".join(
                 f'<a href="{p}">{p}</a> '
-                for p in ("/loop-a", "/flaky.aspx", "/slow.aspx", "/big.aspx", "/cp1258.aspx",
-                          "/lying.aspx", "/tcvn3.aspx")  # fmt: skip
+                for p in (
+                    "/loop-a",
+                    "/flaky.aspx",
+                    "/slow.aspx",
+                    "/big.aspx",
+                    "/cp1258.aspx",
+                    "/lying.aspx",
+                    "/tcvn3.aspx",
+                )
             )
         if first:
             a = self.articles[first]
@@ -191,8 +219,10 @@ class Portal:
                 f'<a href="{a.path}#binh-luan">bình luận</a> '
                 f'<a href="{a.path}?fbclid=abc123">facebook</a>'
             )
-        return _page("Cổng thông tin điện tử", f"<h1>Trang chủ</h1><div>{links}</div>"
-                     '<a href="/tin-tuc?page=1">Xem tiếp</a>')  # fmt: skip
+        return _page(
+            "Cổng thông tin điện tử",
+            f'<h1>Trang chủ</h1><div>{links}</div><a href="/tin-tuc?page=1">Xem tiếp</a>',
+        )
 
     def sitemap(self) -> str:
         urls = "".join(
@@ -209,25 +239,58 @@ class Portal:
             f"<item><title>{a.title}</title><link>{{base}}{a.path}</link></item>"
             for a in sorted(self.articles.values(), key=lambda a: a.slug, reverse=True)[:3]
         )
-        return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>{items}</channel></rss>'
+        head = '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">'
+        return f"{head}<channel>{items}</channel></rss>"
 
 
 def special_pages() -> dict[str, tuple[str, bytes]]:
     """The charset pages: path -> (content type, body)."""
-    cp = Article("cp1258", "Phường 9 ra mắt mô hình chợ văn minh thương mại", "Kinh tế", (9, 3, 2017),
-                 (8, 30), 321, ["Chợ Phường 9 được công nhận chợ văn minh thương mại sau một năm "
-                 "thực hiện. Tiểu thương cam kết niêm yết giá, bảo đảm vệ sinh an toàn thực phẩm "
-                 "và phòng cháy chữa cháy; người dân đánh giá cao sự thay đổi của chợ."] * 2)  # fmt: skip
-    lying = Article("lying", "Trường tiểu học Chương Dương đón nhận cờ thi đua", "Giáo dục", (10, 3, 2017),
-                    (9, 0), 55, ["Trường tiểu học Chương Dương vinh dự đón nhận cờ thi đua của "
-                    "Ủy ban nhân dân Thành phố Hồ Chí Minh vì thành tích xuất sắc trong năm học "
-                    "vừa qua; thầy và trò quyết tâm giữ vững danh hiệu."] * 2)  # fmt: skip
-    tc = Article("tcvn3", "Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng", "Tin tức sự kiện",
-                 (11, 3, 2017), (14, 15), 77, ["Việt Nam đang đẩy mạnh cải cách hành chính. Ủy ban "
-                 "nhân dân Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng, biểu dương "
-                 "các tập thể và cá nhân tiêu biểu của năm qua."] * 2)  # fmt: skip
+    cp = Article(
+        "cp1258",
+        "Phường 9 ra mắt mô hình chợ văn minh thương mại",
+        "Kinh tế",
+        (9, 3, 2017),
+        (8, 30),
+        321,
+        [
+            "Chợ Phường 9 được công nhận chợ văn minh thương mại sau một năm "
+            "thực hiện. Tiểu thương cam kết niêm yết giá, bảo đảm vệ sinh an toàn thực phẩm "
+            "và phòng cháy chữa cháy; người dân đánh giá cao sự thay đổi của chợ."
+        ]
+        * 2,
+    )
+    lying = Article(
+        "lying",
+        "Trường tiểu học Chương Dương đón nhận cờ thi đua",
+        "Giáo dục",
+        (10, 3, 2017),
+        (9, 0),
+        55,
+        [
+            "Trường tiểu học Chương Dương vinh dự đón nhận cờ thi đua của "
+            "Ủy ban nhân dân Thành phố Hồ Chí Minh vì thành tích xuất sắc trong năm học "
+            "vừa qua; thầy và trò quyết tâm giữ vững danh hiệu."
+        ]
+        * 2,
+    )
+    tc = Article(
+        "tcvn3",
+        "Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng",
+        "Tin tức sự kiện",
+        (11, 3, 2017),
+        (14, 15),
+        77,
+        [
+            "Việt Nam đang đẩy mạnh cải cách hành chính. Ủy ban "
+            "nhân dân Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng, biểu dương "
+            "các tập thể và cá nhân tiêu biểu của năm qua."
+        ]
+        * 2,
+    )
     html_1258 = article_html(cp, []).replace("charset=utf-8", "charset=windows-1258")
-    tc_html = article_html(tc, []).replace("</title>", "</title><style>body{font-family:.VnTime}</style>")
+    tc_html = article_html(tc, []).replace(
+        "</title>", "</title><style>body{font-family:.VnTime}</style>"
+    )
     return {
         "/cp1258.aspx": ("text/html; charset=windows-1258", to_cp1258(html_1258)),
         # Declared UTF-8, written in windows-1258: the declaration lies.
@@ -242,11 +305,25 @@ def to_tcvn3_page(html: str) -> bytes:
 
 
 SPECIAL_ARTICLES = {
-    "/cp1258.aspx": ("Phường 9 ra mắt mô hình chợ văn minh thương mại", "2017-03-09", "Kinh tế", 321),
-    "/lying.aspx": ("Trường tiểu học Chương Dương đón nhận cờ thi đua", "2017-03-10", "Giáo dục", 55),
-    "/tcvn3.aspx": ("Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng", "2017-03-11",
-                    "Tin tức sự kiện", 77),
-}  # fmt: skip
+    "/cp1258.aspx": (
+        "Phường 9 ra mắt mô hình chợ văn minh thương mại",
+        "2017-03-09",
+        "Kinh tế",
+        321,
+    ),
+    "/lying.aspx": (
+        "Trường tiểu học Chương Dương đón nhận cờ thi đua",
+        "2017-03-10",
+        "Giáo dục",
+        55,
+    ),
+    "/tcvn3.aspx": (
+        "Thành phố Hồ Chí Minh tổng kết công tác thi đua khen thưởng",
+        "2017-03-11",
+        "Tin tức sự kiện",
+        77,
+    ),
+}
 
 
 class PortalServer:
@@ -299,14 +376,27 @@ class PortalServer:
         finally:
             with self._lock:
                 self.active -= 1
-                self.log.append({"path": h.path, "status": status, "start": start,
-                                 "end": time.monotonic(),
-                                 "conditional": bool(h.headers.get("If-None-Match")
-                                                     or h.headers.get("If-Modified-Since")),
-                                 "agent": h.headers.get("User-Agent", "")})  # fmt: skip
+                self.log.append(
+                    {
+                        "path": h.path,
+                        "status": status,
+                        "start": start,
+                        "end": time.monotonic(),
+                        "conditional": bool(
+                            h.headers.get("If-None-Match") or h.headers.get("If-Modified-Since")
+                        ),
+                        "agent": h.headers.get("User-Agent", ""),
+                    }
+                )
 
-    def _send(self, h, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8",
-              headers: dict[str, str] | None = None) -> int:  # fmt: skip
+    def _send(
+        self,
+        h,
+        status: int,
+        body: bytes = b"",
+        ctype: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> int:
         h.send_response(status)
         for k, v in (headers or {}).items():
             h.send_header(k, v)
@@ -354,8 +444,9 @@ class PortalServer:
             # No links to other articles: a new or removed one would change every
             # page's bytes (a real portal's "TIN ĐÃ ĐƯA" box does; the test needs
             # the unchanged pages to stay byte-identical).
-            return self._cached(h, article_html(a, []).encode(), "text/html; charset=utf-8",
-                                a.lastmod)  # fmt: skip
+            return self._cached(
+                h, article_html(a, []).encode(), "text/html; charset=utf-8", a.lastmod
+            )
         if not p.specials:
             return self._send(h, 404, b"<h1>Not found</h1>")
         if path == "/loop-a":

@@ -53,10 +53,17 @@ def _write_report(path: Path, rows: list[dict]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Crawl store (SQLite) to use instead of INDEX_DIR/crawl.sqlite.",
 )
-@click.option("--dry-run", is_flag=True, help="Fetch into the store; count what the index "
-              "update would change, write nothing to the index.")  # fmt: skip
-@click.option("--no-index", is_flag=True, help="Only fetch into the store (index later with "
-              "vnsearch index update STORE).")  # fmt: skip
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Fetch into the store; count what the index "
+    "update would change, write nothing to the index.",
+)
+@click.option(
+    "--no-index",
+    is_flag=True,
+    help="Only fetch into the store (index later with vnsearch index update STORE).",
+)
 @click.option(
     "--allow-mass-delete",
     is_flag=True,
@@ -98,8 +105,15 @@ def crawl_command(
     """
     from indexer.cli import _fail, _print_rejections
     from indexer.sources.crawlstore import read_crawl_store
-    from indexer.store import IndexHome, IndexMissing, NothingIndexed, NothingRead, StoreError
-    from indexer.store import build, update
+    from indexer.store import (
+        IndexHome,
+        IndexMissing,
+        NothingIndexed,
+        NothingRead,
+        StoreError,
+        build,
+        update,
+    )
 
     from .run import crawl
 
@@ -122,12 +136,15 @@ def crawl_command(
             except IndexMissing:
                 exists = False
             if exists:
-                report = update(home, items, dry_run=dry_run, wait=wait,
-                                allow_mass_delete=allow_mass_delete)  # fmt: skip
+                report = update(
+                    home, items, dry_run=dry_run, wait=wait, allow_mass_delete=allow_mass_delete
+                )
             elif dry_run:
                 n = sum(1 for _ in read_crawl_store(store))
-                click.echo(f"index: no index in {index_dir} yet; a real run would build it "
-                           f"from {n} stored records")  # fmt: skip
+                click.echo(
+                    f"index: no index in {index_dir} yet; a real run would build it "
+                    f"from {n} stored records"
+                )
                 report = None
             else:
                 report = build(home, items, wait=wait, sources=[str(store)])

@@ -69,18 +69,42 @@ class SiteConfig:
         return self._any(self.articles, url)
 
 
-_TOP = {"name", "start", "sitemaps", "feeds", "hosts", "follow", "deny", "articles",
-        "strip_params", "legacy", "min_body_chars"}  # fmt: skip
-_LIMITS = {"max_pages", "max_depth", "max_bytes", "timeout", "max_seconds", "retries",
-           "max_redirects"}  # fmt: skip
+_TOP = {
+    "name",
+    "start",
+    "sitemaps",
+    "feeds",
+    "hosts",
+    "follow",
+    "deny",
+    "articles",
+    "strip_params",
+    "legacy",
+    "min_body_chars",
+}
+_LIMITS = {
+    "max_pages",
+    "max_depth",
+    "max_bytes",
+    "timeout",
+    "max_seconds",
+    "retries",
+    "max_redirects",
+}
 _POLITENESS = {"delay", "concurrency", "autothrottle", "user_agent", "obey_robots"}
 _TYPES = {f.name: f.type for f in fields(SiteConfig)}
 _RANGES = {
-    "max_pages": (1, 10_000_000), "max_depth": (0, 100), "max_bytes": (1024, 1 << 30),
-    "timeout": (0.1, 600), "max_seconds": (0, 30 * 86400), "retries": (0, 10),
-    "max_redirects": (0, 30), "delay": (0, 3600), "concurrency": (1, 32),
+    "max_pages": (1, 10_000_000),
+    "max_depth": (0, 100),
+    "max_bytes": (1024, 1 << 30),
+    "timeout": (0.1, 600),
+    "max_seconds": (0, 30 * 86400),
+    "retries": (0, 10),
+    "max_redirects": (0, 30),
+    "delay": (0, 3600),
+    "concurrency": (1, 32),
     "min_body_chars": (0, 100_000),
-}  # fmt: skip
+}
 
 
 def site_from_url(url: str, **overrides) -> SiteConfig:
@@ -110,7 +134,9 @@ def _value(key: str, value, where: str):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ValueError(f"{where}: invalid regular expression {pattern!r}: {exc}")
+                    raise ValueError(
+                        f"{where}: invalid regular expression {pattern!r}: {exc}"
+                    ) from None
         if key in ("start", "sitemaps", "feeds"):
             for url in out:
                 if not url.startswith(("http://", "https://")):

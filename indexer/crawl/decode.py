@@ -26,8 +26,11 @@ from charset_normalizer import from_bytes
 __all__ = ["decode_page"]
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _codec(name: str | None) -> str | None:
@@ -64,9 +67,10 @@ def _decode(body: bytes, header_charset: str | None) -> tuple[str, str]:
             text = None
         # charset-normalizer drops an encoding whose reading of the bytes is
         # chaotic (letters of mixed scripts, controls): a lie is not believed.
-        if text is not None and from_bytes(
-            sample, cp_isolation=[declared], preemptive_behaviour=False
-        ).best():
+        if (
+            text is not None
+            and from_bytes(sample, cp_isolation=[declared], preemptive_behaviour=False).best()
+        ):
             return text, declared
     best = from_bytes(sample, preemptive_behaviour=False).best()
     if best is not None and best.encoding:

@@ -115,7 +115,10 @@ def extract_page(
         return Extracted(None, "not an article: no publication date", links, feeds)
     if is_article is None and len(body) < min_body_chars:
         return Extracted(
-            None, f"not an article: {len(body)} characters of text (< {min_body_chars})", links, feeds
+            None,
+            f"not an article: {len(body)} characters of text (< {min_body_chars})",
+            links,
+            feeds,
         )
     article = Article(
         id=doc_id,

@@ -26,15 +26,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["detect_font", "from_tcvn3", "from_vni", "looks_tcvn3", "convert_html"]
+__all__ = ["convert_html", "detect_font", "from_tcvn3", "from_vni", "looks_tcvn3"]
 
 _TCVN3_FROM = (
-    "¡¢£¤¥¦§¨©ª«¬\xad®¯µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞß"
-    "àáâãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ"
+    "¡¢£¤¥¦§¨©ª«¬\xad®¯µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ"
 )
 _TCVN3_TO = (
-    "ĂÂÊÔƠƯĐăâêôơưđẰàảãáạẲằẳẵắẴẮẦẨẪẤỀặầẩẫấậèỂẻẽéẹềểễếệìỉỄẾỒĩíịòỔ"
-    "ỏõóọồổỗốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ"
+    "ĂÂÊÔƠƯĐăâêôơưđẰàảãáạẲằẳẵắẴẮẦẨẪẤỀặầẩẫấậèỂẻẽéẹềểễếệìỉỄẾỒĩíịòỔỏõóọồổỗốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ"
 )
 _TCVN3 = str.maketrans(_TCVN3_FROM, _TCVN3_TO)
 
@@ -45,7 +43,9 @@ _SHARED = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ"
 _TCVN3_SIGNS = frozenset(_TCVN3_FROM) - _SHARED - {"\xad"}
 # Letters that only Unicode Vietnamese has (ă, ơ, ư, đ and the tone-marked
 # ones outside Latin-1): a run holding one is already Unicode.
-_UNICODE_VI = re.compile("[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]")
+_UNICODE_VI = re.compile(
+    "[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]"
+)
 
 # VNI: tone marks after a vowel; circumflex or breve combined with a tone.
 _GRAVE, _ACUTE, _HOOK, _TILDE, _DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
@@ -59,8 +59,16 @@ _VNI_BREVE = {"ê": "", "é": _ACUTE, "è": _GRAVE, "ú": _HOOK, "ü": _TILDE, "
 _VNI_BREVE |= {k.upper(): v for k, v in _VNI_BREVE.items()}
 # Letters VNI draws with one character.
 _VNI_SINGLE = {
-    "ô": "ơ", "ö": "ư", "ñ": "đ", "ì": "ì", "í": "í", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ",
-}  # fmt: skip
+    "ô": "ơ",
+    "ö": "ư",
+    "ñ": "đ",
+    "ì": "ì",
+    "í": "í",
+    "æ": "ỉ",
+    "ó": "ĩ",
+    "ò": "ị",
+    "î": "ỵ",
+}
 _VNI_SINGLE |= {k.upper(): v.upper() for k, v in _VNI_SINGLE.items()}
 _VOWELS = set("aeiouyAEIOUYăâêôơưĂÂÊÔƠƯ")
 
@@ -117,6 +125,12 @@ def detect_font(html: str) -> str | None:
 _TEXT_RUN = re.compile(r">([^<]+)<")
 
 
+def _is_tcvn3_run(text: str, kind: str | None) -> bool:
+    if kind == "tcvn3":  # the page names a TCVN3 font: one giveaway character is enough
+        return any(c in _TCVN3_SIGNS for c in text)
+    return kind is None and looks_tcvn3(text)
+
+
 def convert_html(html: str, legacy: str = "auto") -> tuple[str, str | None]:
     """Convert the legacy-encoded text runs of a page; returns the page and the
     encoding converted from (None when nothing was).
@@ -138,9 +152,7 @@ def convert_html(html: str, legacy: str = "auto") -> tuple[str, str | None]:
             return m.group(0)
         if kind == "vni":
             new = from_vni(text)
-        elif kind == "tcvn3" and any(c in _TCVN3_SIGNS for c in text):
-            new = from_tcvn3(text)
-        elif kind is None and looks_tcvn3(text):
+        elif _is_tcvn3_run(text, kind):
             new = from_tcvn3(text)
         else:
             return m.group(0)

@@ -118,11 +118,13 @@ def crawl(config: SiteConfig, store_path: Path, *, progress: bool = True) -> Cra
         store.finish_run(run, reason, result.counts, complete=reason == "finished")
 
     crawler.signals.connect(closed, signal=signals.spider_closed)
-    crawler.signals.connect(lambda response, request, spider: tick(spider),
-                            signal=signals.response_received)  # fmt: skip
+    crawler.signals.connect(
+        lambda response, request, spider: tick(spider), signal=signals.response_received
+    )
     try:
-        process.crawl(crawler, config=config, store=store, run=run, resumed=resumed,
-                      report=result.report)  # fmt: skip
+        process.crawl(
+            crawler, config=config, store=store, run=run, resumed=resumed, report=result.report
+        )
         process.start()
     finally:
         bar.close()

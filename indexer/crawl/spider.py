@@ -54,15 +54,33 @@ _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 _CHARSET = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 # Every outcome of a page, as counted in the summary line.
-OUTCOMES = ("fetched", "not_modified", "skipped_lastmod", "new", "changed", "unchanged",
-            "deleted", "rejected", "disallowed", "errors")  # fmt: skip
+OUTCOMES = (
+    "fetched",
+    "not_modified",
+    "skipped_lastmod",
+    "new",
+    "changed",
+    "unchanged",
+    "deleted",
+    "rejected",
+    "disallowed",
+    "errors",
+)
 
 
 class PortalSpider(scrapy.Spider):
     name = "vnsearch"
 
-    def __init__(self, *, config: SiteConfig, store: CrawlStore, run: int, resumed: bool,
-                 report: list[dict], **kwargs: Any):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        config: SiteConfig,
+        store: CrawlStore,
+        run: int,
+        resumed: bool,
+        report: list[dict],
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.config = config
         self.store = store
@@ -90,8 +108,9 @@ class PortalSpider(scrapy.Spider):
         seeds = [(u, "page") for u in c.start] + [(u, "sitemap") for u in c.sitemaps]
         seeds += [(u, "feed") for u in c.feeds]
         hosts = dict.fromkeys(u.split("/", 3)[2] for u, _ in seeds)
-        seeds += [(f"{u.split('/', 3)[0]}//{h}/robots.txt", "robots") for u, _ in seeds[:1]
-                  for h in hosts]  # fmt: skip
+        seeds += [
+            (f"{u.split('/', 3)[0]}//{h}/robots.txt", "robots") for u, _ in seeds[:1] for h in hosts
+        ]
         for url, role in seeds:
             for request in self._enqueue(url, depth=0, role=role):
                 yield request
@@ -138,8 +157,13 @@ class PortalSpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             headers=headers,
-            meta={"vn_url": row.url, "vn_role": row.role, "depth": row.depth,
-                  "vn_lastmod": lastmod, "handle_httpstatus_list": [304, 404, 410]},  # fmt: skip
+            meta={
+                "vn_url": row.url,
+                "vn_role": row.role,
+                "depth": row.depth,
+                "vn_lastmod": lastmod,
+                "handle_httpstatus_list": [304, 404, 410],
+            },
             priority=-row.depth,
         )
 
@@ -173,8 +197,9 @@ class PortalSpider(scrapy.Spider):
         return self._parse_page(response)
 
     def _done(self, response, kind: str | None, **values: Any) -> None:
-        self.store.answered(response.meta["vn_url"], self.run, kind=kind,
-                            status=response.status, **values)  # fmt: skip
+        self.store.answered(
+            response.meta["vn_url"], self.run, kind=kind, status=response.status, **values
+        )
 
     def _not_indexed(self, url: str, reason: str, status: int | None = None, **extra) -> None:
         self.report.append({"url": url, "status": status, "reason": reason, **extra})
@@ -216,8 +241,9 @@ class PortalSpider(scrapy.Spider):
     def _parse_feed(self, response):
         depth = response.meta["depth"]
         try:
-            selector = scrapy.Selector(text=self._xml_body(response).decode("utf-8", "replace"),
-                                       type="xml")  # fmt: skip
+            selector = scrapy.Selector(
+                text=self._xml_body(response).decode("utf-8", "replace"), type="xml"
+            )
             selector.remove_namespaces()
             links = selector.xpath("//item/link/text() | //entry/link/@href").getall()
         except Exception as exc:
@@ -271,8 +297,9 @@ class PortalSpider(scrapy.Spider):
             self._not_indexed(url, reason, response.status)
             return []
         declared = _CHARSET.search(content_type)
-        text, encoding = decode_page(response.body, declared.group(1).decode() if declared
-                                     else None)  # fmt: skip
+        text, encoding = decode_page(
+            response.body, declared.group(1).decode() if declared else None
+        )
         text, legacy = convert_html(text, self.config.legacy)
         final = canonical(response.url, self.config.strip_params)
         page_id = doc_id(self.config.name, final)
@@ -345,6 +372,11 @@ class PortalSpider(scrapy.Spider):
             reason, kind = f"{type(failure.value).__name__}: {failure.value}", "error"
         row = self.store.get(url)
         # A page that fails this time keeps its stored article (an outage is not a deletion).
-        self.store.answered(url, self.run, kind=None if row and row.kind == "article" else kind,
-                            status=status, error=reason)  # fmt: skip
+        self.store.answered(
+            url,
+            self.run,
+            kind=None if row and row.kind == "article" else kind,
+            status=status,
+            error=reason,
+        )
         self._not_indexed(url, reason, status)

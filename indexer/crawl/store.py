@@ -217,8 +217,7 @@ class CrawlStore:
         urls = [
             u
             for (u,) in self.db.execute(
-                "SELECT url FROM pages WHERE site = ? AND kind = 'article'"
-                " AND queued_run IS NOT ?",
+                "SELECT url FROM pages WHERE site = ? AND kind = 'article' AND queued_run IS NOT ?",
                 (site, run),
             )
         ]
@@ -266,8 +265,11 @@ class CrawlStore:
             args.append(json.dumps(links))
         if not keep_article and kind is not None and kind != "gone":
             sets += ["article = ?", "doc_id = ?", "article_hash = ?"]
-            args += [json.dumps(article, ensure_ascii=False) if article else None, doc_id,
-                     article_hash]  # fmt: skip
+            args += [
+                json.dumps(article, ensure_ascii=False) if article else None,
+                doc_id,
+                article_hash,
+            ]
         self.db.execute(f"UPDATE pages SET {', '.join(sets)} WHERE url = ?", (*args, url))
         self._changed()
 

@@ -19,9 +19,23 @@ __all__ = ["DEFAULT_STRIP_PARAMS", "canonical", "doc_id", "host_of"]
 
 # Parameters that name a campaign or a click, never a different page.
 DEFAULT_STRIP_PARAMS = (
-    "utm_*", "fbclid", "gclid", "dclid", "msclkid", "zarsrc", "zalo_*", "_ga", "_gl",
-    "mc_cid", "mc_eid", "igshid", "ref", "ref_src", "share", "sharetype",
-)  # fmt: skip
+    "utm_*",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "zarsrc",
+    "zalo_*",
+    "_ga",
+    "_gl",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "ref",
+    "ref_src",
+    "share",
+    "sharetype",
+)
 
 
 def canonical(url: str, strip: tuple[str, ...] = DEFAULT_STRIP_PARAMS) -> str:

@@ -26,9 +26,9 @@ __all__ = [
     "Rejection",
     "parse_date",
     "parse_portal_page",
+    "read_crawl_store",
     "read_html_page",
     "read_jsonl",
-    "read_crawl_store",
     "read_portal_page",
     "read_sources",
 ]
