@@ -222,6 +222,46 @@ def test_recrawl_updates_only_what_changed(portal_run, monkeypatch):
     assert _document(index_dir, old_removed[0]["id"]) is None
     check = vnsearch("index", "check", "--index-dir", str(index_dir))
     assert check.returncode == 0, check.stderr
+    # `index update` reads the same store from the command line: nothing left to do.
+    again = vnsearch("index", "update", str(index_dir / "crawl.sqlite"), "--index-dir",
+                     str(index_dir), "--dry-run", "-q")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "added 0 · replaced 0 · unchanged 16 · deleted 0" in again.stdout
+
+
+def _crawl_until(server: PortalServer, cmd: list[str], articles: int) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(article_paths(server.requests())) < articles and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
+    portal = Portal(articles={a.slug: a for a in (make_article(i) for i in range(40))},
+                    specials=False, delay=0.05)  # fmt: skip
+    with PortalServer(portal) as server:
+        site = site_file(tmp_path / "site.toml", server.base)
+        index_dir = tmp_path / "index"
+        cmd = [sys.executable, "-m", "indexer.cli", "crawl", str(site), "--index-dir",
+               str(index_dir), "-q"]  # fmt: skip
+        proc = _crawl_until(server, cmd, 10)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, (out, err)
+        assert "stopped before the end (shutdown)" in err and "to resume" in err
+        # What was fetched before Ctrl-C is indexed.
+        assert "index: read" in out
+        before = len(article_paths(server.requests()))
+        assert before < 40
+        again = vnsearch("crawl", str(site), "--index-dir", str(index_dir))
+        assert again.returncode == 0, again.stderr
+        assert "resumed run 1" in again.stdout
+        fetched = [r["path"] for r in article_paths(server.requests()) if r["status"] == 200]
+        assert sorted(fetched) == sorted({a.path for a in portal.articles.values()})
+    check = vnsearch("index", "check", "--index-dir", str(index_dir), "--json")
+    assert json.loads(check.stdout)["documents"] == 40
 
 
 def test_kill_9_then_resume(tmp_path):
