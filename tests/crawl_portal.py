@@ -341,6 +341,10 @@ class PortalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes: with Nagle's algorithm on, the body
+            # of every response on a kept-alive connection would wait ~40 ms for
+            # the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # the test reads server.log instead
                 pass

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import re
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -107,10 +109,11 @@ class PortalSpider(scrapy.Spider):
         c = self.config
         seeds = [(u, "page") for u in c.start] + [(u, "sitemap") for u in c.sitemaps]
         seeds += [(u, "feed") for u in c.feeds]
-        hosts = dict.fromkeys(u.split("/", 3)[2] for u, _ in seeds)
-        seeds += [
-            (f"{u.split('/', 3)[0]}//{h}/robots.txt", "robots") for u, _ in seeds[:1] for h in hosts
-        ]
+        # robots.txt of each host, read for its Sitemap: lines (Scrapy's robots
+        # middleware reads it too, for the rules).
+        robots = dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/robots.txt"
+                               for u, _ in seeds)  # fmt: skip
+        seeds += [(u, "robots") for u in robots]
         for url, role in seeds:
             for request in self._enqueue(url, depth=0, role=role):
                 yield request
@@ -213,7 +216,7 @@ class PortalSpider(scrapy.Spider):
     def _xml_body(self, response) -> bytes:
         body = response.body
         if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap, bounded like a page
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(body)) as f:
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
                 body = f.read(self.config.max_bytes + 1)
             if len(body) > self.config.max_bytes:
                 raise ValueError(f"unpacks to more than {self.config.max_bytes} bytes")
@@ -320,7 +323,6 @@ class PortalSpider(scrapy.Spider):
             self._done(response, "page", body_hash=body_hash, links=links, **validators)
             self._not_indexed(url, found.reason, response.status, encoding=encoding)
             return links
-        found.article.extra = {}
         new_hash = article_hash(found.article)
         if not row or row.kind != "article" or not row.article_hash:
             self.counts["new"] += 1
