@@ -141,6 +141,8 @@ class PortalSpider(scrapy.Spider):
         ):
             self.counts["skipped_lastmod"] += 1
             self.store.answered(url, self.run, kind=None, status=None)
+            for feed in row.feeds:
+                yield from self._enqueue(feed, depth=depth, role="feed")
             for link in row.links:
                 yield from self._enqueue(link, depth=depth + 1)
             return
@@ -265,20 +267,23 @@ class PortalSpider(scrapy.Spider):
         if response.status == 304:
             self.counts["not_modified"] += 1
             self._done(response, None)
-            links = row.links if row else []
+            links, feeds = (row.links, row.feeds) if row else ([], [])
         elif response.status in (404, 410):
-            links = []
+            links, feeds = [], []
             if row and row.kind == "article":
                 self.counts["deleted"] += 1
             self._done(response, "gone", error=f"HTTP {response.status}")
             self._not_indexed(url, f"gone: HTTP {response.status}", response.status)
         else:
             self.counts["fetched"] += 1
-            links = self._fetched(response, url, row)
+            links, feeds = self._fetched(response, url, row)
+        for feed in feeds:
+            yield from self._enqueue(feed, depth=depth, role="feed")
         for link in links:
             yield from self._enqueue(link, depth=depth + 1)
 
-    def _fetched(self, response, url: str, row: Row | None) -> list[str]:
+    def _fetched(self, response, url: str, row: Row | None) -> tuple[list[str], list[str]]:
+        """Record a 200 answer; the page's links and the feeds it announces."""
         headers = response.headers
         validators = {
             "etag": (headers.get(b"ETag") or b"").decode("latin-1") or None,
@@ -291,14 +296,14 @@ class PortalSpider(scrapy.Spider):
             # The same bytes as last time: nothing to extract again.
             self.counts["unchanged"] += 1
             self._done(response, None, body_hash=body_hash, **validators)
-            return row.links
+            return row.links, row.feeds
         content_type = (headers.get(b"Content-Type") or b"text/html").lower()
         if not content_type.startswith(_HTML_TYPES):
             reason = f"not HTML ({content_type.decode('latin-1')})"
             self.counts["rejected"] += 1
             self._done(response, "rejected", error=reason, body_hash=body_hash, **validators)
             self._not_indexed(url, reason, response.status)
-            return []
+            return [], []
         declared = _CHARSET.search(content_type)
         text, encoding = decode_page(
             response.body, declared.group(1).decode() if declared else None
@@ -315,14 +320,12 @@ class PortalSpider(scrapy.Spider):
             is_article=self.config.is_article(final),
             min_body_chars=self.config.min_body_chars,
         )
-        links = found.links
-        for feed in found.feeds:
-            for request in self._enqueue(feed, depth=response.meta["depth"], role="feed"):
-                self.crawler.engine.crawl(request)
+        links, feeds = found.links, found.feeds
         if found.article is None:
-            self._done(response, "page", body_hash=body_hash, links=links, **validators)
+            self._done(response, "page", body_hash=body_hash, links=links, feeds=feeds,
+                       **validators)  # fmt: skip
             self._not_indexed(url, found.reason, response.status, encoding=encoding)
-            return links
+            return links, feeds
         new_hash = article_hash(found.article)
         if not row or row.kind != "article" or not row.article_hash:
             self.counts["new"] += 1
@@ -335,12 +338,13 @@ class PortalSpider(scrapy.Spider):
             "article",
             body_hash=body_hash,
             links=links,
+            feeds=feeds,
             article=article_to_json(found.article) | {"encoding": encoding, "legacy": legacy},
             doc_id=page_id,
             article_hash=new_hash,
             **validators,
         )
-        return links
+        return links, feeds
 
     # -- failures -----------------------------------------------------------------------
 

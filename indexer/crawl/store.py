@@ -92,6 +92,7 @@ class Row:
     links: list[str]
     depth: int
     role: str
+    feeds: list[str]
 
 
 class CrawlStore:
@@ -190,7 +191,12 @@ class CrawlStore:
         ).fetchone()
         if r is None:
             return None
-        return Row(*r[:10], json.loads(r[10]) if r[10] else [], r[11], r[12])
+        # links: the page's links, then the feeds it announces as "feed URL"
+        # (a space never occurs in a URL).
+        stored = json.loads(r[10]) if r[10] else []
+        links = [u for u in stored if not u.startswith("feed ")]
+        feeds = [u[5:] for u in stored if u.startswith("feed ")]
+        return Row(*r[:10], links, r[11], r[12], feeds)
 
     def frontier(self, run: int) -> list[Row]:
         """Pages the run queued and has not answered (a resumed run asks for them again)."""
@@ -238,6 +244,7 @@ class CrawlStore:
         sitemap_lastmod: str | None = None,
         body_hash: str | None = None,
         links: list[str] | None = None,
+        feeds: list[str] | None = None,
         article: dict | None = None,
         doc_id: str | None = None,
         article_hash: str | None = None,
@@ -262,7 +269,7 @@ class CrawlStore:
                 args.append(value)
         if links is not None:
             sets.append("links = ?")
-            args.append(json.dumps(links))
+            args.append(json.dumps(links + [f"feed {u}" for u in feeds or ()]))
         if not keep_article and kind is not None and kind != "gone":
             sets += ["article = ?", "doc_id = ?", "article_hash = ?"]
             args += [
