@@ -106,6 +106,9 @@ class PortalSpider(scrapy.Spider):
             for row in self.store.frontier(self.run):
                 if (request := self._request(row, lastmod=None)) is not None:
                     yield request
+            for row in self.store.answered_in(self.run):
+                for request in self._follow_stored(row, row.depth):
+                    yield request
         c = self.config
         seeds = [(u, "page") for u in c.start] + [(u, "sitemap") for u in c.sitemaps]
         seeds += [(u, "feed") for u in c.feeds]
@@ -141,14 +144,21 @@ class PortalSpider(scrapy.Spider):
         ):
             self.counts["skipped_lastmod"] += 1
             self.store.answered(url, self.run, kind=None, status=None)
-            for feed in row.feeds:
-                yield from self._enqueue(feed, depth=depth, role="feed")
-            for link in row.links:
-                yield from self._enqueue(link, depth=depth + 1)
+            yield from self._follow_stored(row, depth)
             return
         request = self._request(row, lastmod)
         if request is not None:
             yield request
+
+    def _follow_stored(self, row: Row, depth: int):
+        """Requests for what a stored page links to (after a 304, a lastmod skip,
+        or on resuming)."""
+        for sitemap in row.sitemaps:
+            yield from self._enqueue(sitemap, depth=depth, role="sitemap")
+        for feed in row.feeds:
+            yield from self._enqueue(feed, depth=depth, role="feed")
+        for link in row.links:
+            yield from self._enqueue(link, depth=depth + 1)
 
     def _request(self, row: Row, lastmod: str | None) -> scrapy.Request | None:
         headers = {}
@@ -210,10 +220,10 @@ class PortalSpider(scrapy.Spider):
         self.report.append({"url": url, "status": status, "reason": reason, **extra})
 
     def _parse_robots(self, response):
-        self._done(response, "page")
-        depth = response.meta["depth"]
-        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
-            yield from self._enqueue(url, depth=depth, role="sitemap")
+        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        self._done(response, "page", links=[], sitemaps=sitemaps)
+        for url in sitemaps:
+            yield from self._enqueue(url, depth=response.meta["depth"], role="sitemap")
 
     def _xml_body(self, response) -> bytes:
         body = response.body
@@ -233,15 +243,15 @@ class PortalSpider(scrapy.Spider):
             self._done(response, "error", error=f"unreadable sitemap: {exc}")
             self._not_indexed(response.url, f"unreadable sitemap: {exc}", response.status)
             return
-        self._done(response, "page")
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
+        entries = [(e["loc"], e.get("lastmod")) for e in sitemap if e.get("loc")]
+        if sitemap.type == "sitemapindex":
+            self._done(response, "page", links=[], sitemaps=[loc for loc, _ in entries])
+            for loc, _ in entries:
                 yield from self._enqueue(loc, depth=depth, role="sitemap")
-            else:
-                yield from self._enqueue(loc, depth=depth + 1, lastmod=entry.get("lastmod"))
+            return
+        self._done(response, "page", links=[loc for loc, _ in entries])
+        for loc, lastmod in entries:
+            yield from self._enqueue(loc, depth=depth + 1, lastmod=lastmod)
 
     def _parse_feed(self, response):
         depth = response.meta["depth"]
@@ -256,9 +266,10 @@ class PortalSpider(scrapy.Spider):
             self._done(response, "error", error=f"unreadable feed: {exc}")
             self._not_indexed(response.url, f"unreadable feed: {exc}", response.status)
             return
-        self._done(response, "page")
+        links = [link.strip() for link in links]
+        self._done(response, "page", links=links)
         for link in links:
-            yield from self._enqueue(link.strip(), depth=depth + 1)
+            yield from self._enqueue(link, depth=depth + 1)
 
     def _parse_page(self, response):
         url = response.meta["vn_url"]

@@ -93,6 +93,7 @@ class Row:
     depth: int
     role: str
     feeds: list[str]
+    sitemaps: list[str]
 
 
 class CrawlStore:
@@ -191,12 +192,13 @@ class CrawlStore:
         ).fetchone()
         if r is None:
             return None
-        # links: the page's links, then the feeds it announces as "feed URL"
-        # (a space never occurs in a URL).
+        # links: the page's links, then the feeds and sitemaps it names as
+        # "feed URL" / "sitemap URL" (a space never occurs in a URL).
         stored = json.loads(r[10]) if r[10] else []
-        links = [u for u in stored if not u.startswith("feed ")]
+        links = [u for u in stored if " " not in u]
         feeds = [u[5:] for u in stored if u.startswith("feed ")]
-        return Row(*r[:10], links, r[11], r[12], feeds)
+        sitemaps = [u[8:] for u in stored if u.startswith("sitemap ")]
+        return Row(*r[:10], links, r[11], r[12], feeds, sitemaps)
 
     def frontier(self, run: int) -> list[Row]:
         """Pages the run queued and has not answered (a resumed run asks for them again)."""
@@ -209,6 +211,17 @@ class CrawlStore:
             )
         ]
         return [r for u in urls if (r := self.get(u))]
+
+    def answered_in(self, run: int) -> Iterator[Row]:
+        """Pages the run has answered. A resumed run queues their links again
+        (cheaply: those it already queued are skipped): a kill between a page's
+        answer and the claims of its links must not lose the links."""
+        urls = [u for (u,) in self.db.execute(
+            "SELECT url FROM pages WHERE done_run = ? AND links IS NOT NULL ORDER BY rowid", (run,)
+        )]  # fmt: skip
+        for u in urls:
+            if (row := self.get(u)) is not None:
+                yield row
 
     def pending(self, run: int) -> int:
         (n,) = self.db.execute(
@@ -245,6 +258,7 @@ class CrawlStore:
         body_hash: str | None = None,
         links: list[str] | None = None,
         feeds: list[str] | None = None,
+        sitemaps: list[str] | None = None,
         article: dict | None = None,
         doc_id: str | None = None,
         article_hash: str | None = None,
@@ -269,7 +283,8 @@ class CrawlStore:
                 args.append(value)
         if links is not None:
             sets.append("links = ?")
-            args.append(json.dumps(links + [f"feed {u}" for u in feeds or ()]))
+            named = [f"feed {u}" for u in feeds or ()] + [f"sitemap {u}" for u in sitemaps or ()]
+            args.append(json.dumps(links + named))
         if not keep_article and kind is not None and kind != "gone":
             sets += ["article = ?", "doc_id = ?", "article_hash = ?"]
             args += [
