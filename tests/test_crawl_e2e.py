@@ -162,9 +162,13 @@ def test_politeness_from_the_server_log(portal_run):
     assert 1 <= peak <= CONCURRENCY
     starts = sorted(r["start"] for r in log)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # DOWNLOAD_DELAY is kept between any two requests to the host (a little
-    # slack for the loopback's scheduling).
-    assert min(gaps) >= DELAY * 0.7, sorted(gaps)[:5]
+    # DOWNLOAD_DELAY is kept between any two requests to the host. The server
+    # stamps a request when its thread starts, which a loaded machine can delay:
+    # that moves one start later, shortening the gap after it by what it adds
+    # to the gap before. So: over the whole crawl, and over each pair of gaps.
+    assert starts[-1] - starts[0] >= (len(starts) - 1) * DELAY * 0.95
+    pairs = [a + b for a, b in itertools.pairwise(gaps)]
+    assert min(pairs) >= 2 * DELAY * 0.7, sorted(pairs)[:5]
 
 
 def test_recrawl_updates_only_what_changed(portal_run, monkeypatch):
