@@ -137,6 +137,8 @@ def test_first_crawl_requests_and_report(portal_run):
     first = portal_run["portal"].articles["bai-viet-00000"].path
     assert [r["path"] for r in log].count(first) == 1
     assert all("vnsearch-test" in r["agent"] for r in log)
+    # The 500 was retried once and then answered.
+    assert [r["status"] for r in log if r["path"] == "/flaky.aspx"] == [500, 200]
     rows = [json.loads(line) for line in portal_run["report"].read_text("utf-8").splitlines()]
     reasons = {row["url"].split("/", 3)[3]: row["reason"] for row in rows}
     assert "redirect loop" in reasons["loop-a"]
@@ -291,20 +293,21 @@ def test_kill_9_then_resume(tmp_path):
         deadline = time.monotonic() + 60
         while len(article_paths(server.requests())) < 12 and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(1.2)  # past one commit of the store
+        time.sleep(1.0)  # past a commit of the store (every 0.5 s)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         before = len(article_paths(server.requests()))
-        assert 12 <= before < 40, "the crawl was not killed in the middle"
+        assert 12 <= before < 38, "the crawl was not killed in the middle"
         assert not (index_dir / "CURRENT").exists()
 
         again = vnsearch("crawl", str(site), "--index-dir", str(index_dir))
         assert again.returncode == 0, again.stderr
         assert "resumed run 1" in again.stdout, again.stdout
         fetched = [r["path"] for r in article_paths(server.requests()) if r["status"] == 200]
-        # Pages answered before the kill were not asked for again (a few in the
-        # last uncommitted batch may be).
-        assert len(fetched) < 40 + 6, sorted(fetched)
+        # Pages answered before the kill were not asked for again, except those
+        # of the last half second, whose answers were not committed yet.
+        refetched = len(fetched) - len(set(fetched))
+        assert refetched <= 8 and refetched < before / 2, (before, sorted(fetched))
         assert set(fetched) == {a.path for a in portal.articles.values()}
     check = vnsearch("index", "check", "--index-dir", str(index_dir), "--json")
     assert check.returncode == 0, check.stderr

@@ -8,7 +8,7 @@ import subprocess
 from datetime import datetime
 
 import pytest
-from crawl_portal import make_article, to_cp1258, to_tcvn3
+from crawl_portal import article_html, make_article, to_cp1258, to_tcvn3
 
 from indexer.crawl.config import load_site, site_from_url
 from indexer.crawl.decode import decode_page
@@ -176,8 +176,6 @@ class TestSiteFile:
 
 def test_seed_layout_from_html():
     a = make_article(3)
-    from crawl_portal import article_html
-
     found = extract_page(
         article_html(a, []),
         url="http://x/a",
@@ -194,6 +192,27 @@ def test_seed_layout_from_html():
     assert art.published == datetime(a.day[2], a.day[1], a.day[0], h, mi, tzinfo=VN_TZ)
     assert "Số lượt người xem" not in art.body and "TIN ĐÃ ĐƯA" not in art.body
     assert a.paragraphs[0] in art.body
+
+
+def test_site_selectors_from_the_html_source():
+    """A saved SharePoint page of the portal, read with the selectors of the
+    HTML source's site file, gives the same article through the crawler."""
+    from pathlib import Path
+
+    from indexer.sources.html import load_html_config, read_html_page
+
+    fixtures = Path(__file__).parent / "fixtures"
+    page = fixtures / "html" / "quan5-tuyen-giao-2017.html"
+    rules = load_html_config(fixtures / "portal-sites.toml").sites[0]
+    found = extract_page(page.read_text("utf-8"), url="http://q5/a", doc_id="a", site="quan5",
+                         rules=rules, is_article=True, min_body_chars=0)  # fmt: skip
+    saved = next(read_html_page(page))
+    assert found.article is not None, found.reason
+    assert found.article.title.startswith("Quận ủy Quận 5 triển khai công tác tuyên giáo")
+    assert found.article.published == datetime(2017, 3, 7, 7, 25, tzinfo=VN_TZ)
+    assert found.article.category == "Tin tức sự kiện"
+    assert found.article.views == saved.views == 1864
+    assert found.article.body.startswith(saved.body[:200])
 
 
 def test_mass_delete_guard(tmp_path):
