@@ -31,6 +31,16 @@ def _site(target: str):
     )
 
 
+def _print_problems(rows: list[dict], report_file: Path | None, limit: int = 20) -> None:
+    """Pages that failed (not the listings, which are simply not articles)."""
+    problems = [r for r in rows if not r["reason"].startswith("not an article")]
+    for row in problems[:limit]:
+        click.secho(f"not indexed: {row['url']}: {row['reason']}", fg="yellow", err=True)
+    if len(problems) > limit:
+        where = f" (all in {report_file})" if report_file else " (use --report FILE for all)"
+        click.secho(f"... and {len(problems) - limit} more{where}", fg="yellow", err=True)
+
+
 def _write_report(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
@@ -122,6 +132,7 @@ def crawl_command(
     result = crawl(config, store, progress=not quiet and sys.stderr.isatty())
     if report_file:
         _write_report(report_file, result.report)
+    _print_problems(result.report, report_file)
     resumed = f" (resumed run {result.run})" if result.resumed else ""
     click.echo(f"crawl{resumed}: {result.summary()} · {result.seconds:.1f} s")
     if no_index:

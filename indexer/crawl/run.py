@@ -43,6 +43,7 @@ def scrapy_settings(config: SiteConfig) -> dict:
         "RETRY_ENABLED": config.retries > 0,
         "RETRY_TIMES": config.retries,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",  # reported per page instead (--report)
         "REDIRECT_MAX_TIMES": config.max_redirects,
         "DEPTH_LIMIT": config.max_depth + 1,  # sitemap entries sit one below their sitemap
         "DEPTH_PRIORITY": 1,  # breadth first: listings before the archive's depths
