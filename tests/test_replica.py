@@ -641,5 +641,7 @@ def test_systemd_pull_units_use_existing_options() -> None:
                 assert command is not None, (unit.name, line)
             known = {opt for p in command.params for opt in p.opts}
             assert {a for a in args if a.startswith("--")} <= known, (unit.name, line)
+            # Pulls check signatures: a trusted-key directory, never --allow-unsigned.
+            assert "--verify-key" in args and "--allow-unsigned" not in args, (unit.name, line)
             checked += 1
     assert checked == 2
