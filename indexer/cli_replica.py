@@ -258,5 +258,5 @@ def index_pull(
         click.echo(line, err=line.startswith("error:"))
         sys.stdout.flush()
 
-    pull_loop(home, dist, interval, stop=stop, echo=echo, **options)
+    pull_loop(home, dist, interval, stop=stop, echo=echo, verify_keys=verify_keys, **options)
     click.echo("stopped")

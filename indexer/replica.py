@@ -51,7 +51,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +60,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
 from indexer.schema import SCHEMA_VERSION
-from indexer.signing import SIGNATURE_BYTES, SigningKey, TrustedKeys
+from indexer.signing import SIGNATURE_BYTES, SigningKey, TrustedKeys, load_trusted
 from indexer.store import MANIFEST, IndexHome, Manifest, StoreError
 from indexer.untrusted import Deadline, Missing, Refused, UntrustedDir
 
@@ -1008,15 +1008,20 @@ def pull_loop(
     *,
     stop: threading.Event,
     echo: Callable[[str], None] = print,
+    verify_keys: Sequence[str | os.PathLike] = (),
     **options,
 ) -> None:
     """Pull every ``interval`` seconds until ``stop`` is set; ``options`` go to
-    :func:`pull` (``trusted``, ``allow_unsigned``, ``wait``, ``timeout``). A
-    failed pull is reported and retried at the next poll; the live index stays
-    as it was."""
+    :func:`pull` (``trusted``, ``allow_unsigned``, ``wait``, ``timeout``).
+    ``verify_keys`` (files or directories of ``.pub`` files) are read afresh
+    at every poll, so a key added or retired during a rotation counts from the
+    next poll on without a restart. A failed pull is reported and retried at
+    the next poll; the live index stays as it was."""
     last_error = ""
     while not stop.is_set():
         try:
+            if verify_keys:
+                options["trusted"] = load_trusted(verify_keys)
             report = pull(home, dist, cancel=stop, **options)
             if report.action != "unchanged":
                 echo(report.summary())

@@ -500,3 +500,40 @@ def test_bad_verify_keys_are_reported_with_their_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and "junk.pub" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_pull_loop_reads_the_trusted_keys_afresh_at_every_poll(
+    origin: IndexHome, tmp_path: Path
+) -> None:
+    """A key added to the --verify-key directory counts without a restart."""
+    import threading
+
+    from indexer.replica import pull_loop
+
+    trusted_dir, spare = tmp_path / "trusted", tmp_path / "spare"
+    generate(trusted_dir, "old")
+    new_key, new_pub = generate(spare, "new")
+    dist, host = tmp_path / "dist", IndexHome(tmp_path / "host")
+    publish(origin, dist, signer=load_signing_key(new_key))
+    lines: list[str] = []
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=pull_loop,
+        args=(host, dist, 0.1),
+        kwargs={"stop": stop, "echo": lines.append, "verify_keys": [trusted_dir]},
+    )
+    loop.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not any("not signed by a trusted key" in line for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+        assert host.current_name() is None
+        shutil.copy(new_pub, trusted_dir / "new.pub")  # the rotation's step 2
+        while host.current_name() != "g000001":
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert any("signed by new.pub" in line for line in lines)
