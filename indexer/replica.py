@@ -304,8 +304,13 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
+    """Write-then-rename. The temporary file is created new, never opened through
+    whatever is there (in a distribution directory, a planted symbolic link)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
         f.flush()
         os.fsync(f.fileno())
@@ -414,6 +419,13 @@ def publish(
         pub_id = f"{manifest.generation}.{toc_generation}"
         target = dist / pub_id
         report = PublishReport(pub_id, target, signed_by=signer.name if signer else None)
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise ReplicaError(
+                f"{target} is not a directory publish made (a symbolic link or a file); "
+                "nothing was written there",
+                hint="someone else writes the distribution directory: find out who, "
+                "remove it, and publish again",
+            )
         if target.exists():
             # Re-publishing (after a rollback, or a retried run): same files, or refuse.
             entries = [FileEntry(n, (gen / n).stat().st_size, _sha256(gen / n)) for n in names]
@@ -480,7 +492,9 @@ def _stage_publication(
     """Copy the files into ``<pub>.tmp/`` (or link them from the previous publication)."""
     previous = _previous_publication(dist)
     for leftover in dist.glob("*.tmp"):
-        if leftover.is_dir() and not leftover.is_symlink():
+        if leftover.is_symlink():
+            leftover.unlink()
+        elif leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
     staging = dist / (report.publication + ".tmp")
     staging.mkdir()

@@ -537,3 +537,26 @@ def test_pull_loop_reads_the_trusted_keys_afresh_at_every_poll(
         stop.set()
         loop.join(10)
     assert any("signed by new.pub" in line for line in lines)
+
+
+def test_publish_writes_nothing_through_links_planted_in_the_distribution_directory(
+    origin: IndexHome, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    publish(origin, dist, signer=PUBLISHER)
+    victim = tmp_path / "outside" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("untouched")
+    (dist / "LATEST.tmp").symlink_to(victim)  # what LATEST is written through
+    (dist / "g000002.1.tmp").symlink_to(victim.parent)  # the next staging directory
+    build(origin, [*FIXTURE_ARTICLES[:6], EXTRA])
+    report = publish(origin, dist, signer=PUBLISHER)
+    assert report.publication == "g000002.1"
+    assert victim.read_text() == "untouched" and sorted(victim.parent.iterdir()) == [victim]
+    assert (dist / LATEST).read_text() == "g000002.1\n" and not (dist / LATEST).is_symlink()
+    # A publication directory replaced by a link: refused, nothing written there.
+    (dist / "g000002.1").rename(tmp_path / "moved")
+    (dist / "g000002.1").symlink_to(victim.parent)
+    with pytest.raises(ReplicaError, match="not a directory publish made"):
+        publish(origin, dist, signer=PUBLISHER)
+    assert sorted(victim.parent.iterdir()) == [victim]
