@@ -10,19 +10,22 @@ times, alternating so machine noise hits all alike:
 - ``publish (signed)``: ``index publish --sign-key`` to a fresh distribution dir;
 - ``pull (signed)``: ``index pull --verify-key`` into an empty index home:
   signature check, bounded no-follow copies hashed while copied, Whoosh open;
-- ``cp + sha256``: the peer: ``shutil.copyfile`` of each published file, then
-  SHA-256 of the copy (what a pull with no checks at all would at least do);
+- ``plain copy + sha256``: the peer: each published file copied with plain
+  ``open``/``read`` and hashed in the same pass, fsynced (how a pull copied
+  before issue 16: no size bound, links followed), nothing else;
 - ``verify signature``: the Ed25519 check of PUBLISHED.json alone;
 - ``refuse /dev/zero``: a pull whose largest segment is a symlink to /dev/zero,
   until it is refused.
 
-Prints a table of medians and the pull/peer ratio; writes bench/out/replica-pull-*.json.
+Prints a table of medians and the pull/peer ratio (the pull also opens the
+staged index and switches CURRENT, which the peer does not); writes bench/out/replica-pull-*.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import statistics
 import sys
@@ -38,6 +41,19 @@ import perf_common as pc  # noqa: E402
 from indexer.replica import PUBLISHED, SIGNATURE, CorruptPublication, publish, pull  # noqa: E402
 from indexer.signing import generate, load_signing_key, load_trusted  # noqa: E402
 from indexer.store import IndexHome, build  # noqa: E402
+
+PEER = "plain copy + sha256"
+
+
+def _plain_copy(src: Path, dst: Path) -> str:
+    h = hashlib.sha256()
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
+        while chunk := fin.read(1 << 20):
+            h.update(chunk)
+            fout.write(chunk)
+        fout.flush()
+        os.fsync(fout.fileno())
+    return h.hexdigest()
 
 
 def ensure_index(docs: int) -> Path:
@@ -57,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     m = pc.machine()
     index_dir = args.index_dir or ensure_index(args.docs)
-    steps = ["publish (signed)", "pull (signed)", "cp + sha256", "verify signature"]
+    steps = ["publish (signed)", "pull (signed)", PEER, "verify signature"]
     times: dict[str, list[float]] = {k: [] for k in [*steps, "refuse /dev/zero"]}
     with tempfile.TemporaryDirectory(prefix="vnsearch-bench-") as tmp:
         tmp = Path(tmp)
@@ -81,9 +97,8 @@ def main() -> None:
             peer.mkdir()
             t = time.perf_counter()
             for f in sorted(pub_dir.iterdir()):
-                shutil.copyfile(f, peer / f.name)
-                hashlib.sha256((peer / f.name).read_bytes()).hexdigest()
-            times["cp + sha256"].append(time.perf_counter() - t)
+                _plain_copy(f, peer / f.name)
+            times[PEER].append(time.perf_counter() - t)
 
             raw, sig = (pub_dir / PUBLISHED).read_bytes(), (pub_dir / SIGNATURE).read_bytes()
             t = time.perf_counter()
@@ -111,7 +126,7 @@ def main() -> None:
         f"{args.repeat} repeats; load average at end {pc.loadavg()}."
     )
     print(pc.table(["step", "median ms", "max ms"], rows))
-    print(f"pull (signed) / cp + sha256: {pc.ratio(med['pull (signed)'], med['cp + sha256'])}")
+    print(f"pull (signed) / {PEER}: {pc.ratio(med['pull (signed)'], med[PEER])}")
     out = pc.write_json(
         "replica-pull",
         {
