@@ -474,9 +474,10 @@ def serve(
         _fail(str(exc), code=2)
 
 
-# index publish / index pull (indexer/cli_replica.py; it does not import this module)
-from indexer.cli_replica import index_publish, index_pull  # noqa: E402
+# index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)
+from indexer.cli_replica import index_keygen, index_publish, index_pull  # noqa: E402
 
+index.add_command(index_keygen)
 index.add_command(index_publish)
 index.add_command(index_pull)
 
