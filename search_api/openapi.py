@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest
 from search_api.config import Config
 from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
@@ -152,12 +153,14 @@ def build(config: Config) -> dict:
         _param(
             "from",
             {"type": "string", "format": "date"},
-            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded.",
+            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (the dates the indexer accepts).",
         ),
         _param(
             "to",
             {"type": "string", "format": "date"},
-            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from.",
+            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.",
         ),
         _param(
             "category",
@@ -530,8 +533,8 @@ def build(config: Config) -> dict:
                 "parameters": [
                     _param(
                         "year",
-                        {"type": "integer", "minimum": 1900, "maximum": 2200},
-                        "Year.",
+                        {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                        f"Year, {MIN_YEAR} to {MAX_YEAR} (the years the indexer accepts).",
                         required=True,
                     ),
                     _param(

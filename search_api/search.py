@@ -922,8 +922,8 @@ def _order(snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sort: str):
         elif sort == "newest":
             primary = newest
             keys = (matched, primary)
-        elif sort == "popular":  # views, then recency
-            primary = -snap.views[matched]
+        elif sort == "popular":  # views, then recency; no view count after every count
+            primary = np.where(snap.has_views[matched], -snap.views[matched], 1)
             keys = (matched, newest, primary)
         else:  # oldest
             primary = np.where(dated, ts, _LAST)
