@@ -4,8 +4,14 @@ without views, dates or labels, ids that differ only in Unicode form or hold a
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -16,11 +22,13 @@ from click.testing import CliRunner, Result
 from helpers import assert_problem, client_for
 
 from indexer.cli import main
+from indexer.faults import ENV
 from indexer.inspection import check, stats
+from indexer.replica import publish, pull
 from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from indexer.store import IndexHome, Manifest, build, update
+from indexer.store import IndexHome, Manifest, StoreError, build, delete, update
 from search_api.search import SearchRequest, SearchService
 
 SUMMARY = re.compile(
@@ -250,7 +258,7 @@ def test_the_summary_adds_up(tmp_path: Path) -> None:
     feed.write_bytes(lines([row(i) for i in range(4)]) + b"".join(bad) + lines([row(0)]))
     index_dir = tmp_path / "index"
     result = run("build", str(feed), "--index-dir", str(index_dir), "--workers", "1", "-q")
-    read, added, replaced, unchanged, deleted, rejected = summary(result)
+    read, added, replaced, unchanged, _, rejected = summary(result)
     assert (read, added, rejected) == (9, 4, 5)
     assert read == added + replaced + unchanged + rejected
     feed.write_bytes(lines([row(i, title=f"mới {i}") for i in range(2)]) + b"".join(bad))
@@ -260,3 +268,161 @@ def test_the_summary_adds_up(tmp_path: Path) -> None:
     assert read == added + replaced + unchanged + rejected
     manifest = Manifest.read(IndexHome(index_dir).current_dir())
     assert manifest.last_change["read"] == 6
+
+
+# -- 4. killed between Whoosh's commit and the manifest ------------------------------------------
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "indexer.cli", "index", *args],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_a_kill_between_commit_and_manifest_is_repaired_by_the_next_writer(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines([row(i) for i in range(4)]))
+    index_dir = str(tmp_path / "index")
+    assert (
+        _cli("build", str(feed), "--index-dir", index_dir, "--workers", "1", "-q").returncode == 0
+    )
+    feed.write_bytes(lines([row(i) for i in range(10)]))
+    killed = _cli("update", str(feed), "--index-dir", index_dir, "-q",
+                  env={ENV: "after-commit:kill"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # Committed, but the manifest still describes the commit before.
+    home = IndexHome(index_dir)
+    assert len(doc_ids(home)) == 10 and Manifest.read(home.current_dir()).doc_count == 4
+    broken = _cli("check", "--index-dir", index_dir)
+    assert broken.returncode == 65 and "MANIFEST.json says 4" in broken.stderr
+    # The next writer, with nothing to change, notices and repairs.
+    again = _cli("update", str(feed), "--index-dir", index_dir, "-q")
+    assert again.returncode == 0, again.stderr
+    assert "unchanged 10" in again.stdout and "repaired: MANIFEST.json said 4" in again.stderr
+    assert _cli("check", "--index-dir", index_dir).returncode == 0
+    assert Manifest.read(home.current_dir()).last_change["command"] == "repair"
+
+
+def test_publish_after_such_a_kill_publishes_what_pull_accepts(tmp_path: Path) -> None:
+    home = IndexHome(tmp_path / "index")
+    build(home, [Article(id=f"a{i}", title=f"bài {i}", body="x") for i in range(3)])
+    gen = home.current_dir()
+    # What the kill leaves: a commit newer than the manifest.
+    before = Manifest.read(gen)
+    update(home, [Article(id="b", title="hai", body="y")])
+    before.write(gen)
+    assert not check(home)["ok"]
+    dist, host = tmp_path / "dist", IndexHome(tmp_path / "host")
+    publish(home, dist)
+    assert check(home)["ok"]
+    assert pull(host, dist).generation == home.current_name()
+    assert check(host)["ok"] and len(doc_ids(host)) == 4
+
+
+# -- 5. a full disk during an update --------------------------------------------------------------
+
+
+def _big(n: int, words: int = 400) -> list[Article]:
+    text = " ".join(f"từ{k % 977} ngữ{k % 613}" for k in range(words))
+    return [Article(id=f"big{i}", title=f"bài dài {i}", body=f"{text} {i}") for i in range(n)]
+
+
+def test_a_failed_update_leaves_no_orphaned_segment_files(tmp_path: Path, monkeypatch) -> None:
+    home = IndexHome(tmp_path / "index")
+    build(home, [Article(id="a", title="một", body="x")])
+    gen = home.current_dir()
+    before = set(os.listdir(gen))
+    monkeypatch.setenv(ENV, "before-toc:enospc")
+    with pytest.raises(StoreError, match="No space left on device"):
+        update(home, _big(30, words=50))
+    assert set(os.listdir(gen)) == before
+    monkeypatch.delenv(ENV)
+    assert check(home)["ok"] and doc_ids(home) == {"a"}
+    assert update(home, _big(3, words=50)).added == 3
+    assert check(home)["ok"]
+
+
+def test_orphans_left_by_a_killed_writer_are_removed_by_the_next(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines([row(i) for i in range(3)]))
+    index_dir = str(tmp_path / "index")
+    assert (
+        _cli("build", str(feed), "--index-dir", index_dir, "--workers", "1", "-q").returncode == 0
+    )
+    gen = IndexHome(index_dir).current_dir()
+    before = set(os.listdir(gen))
+    feed.write_bytes(lines([row(i) for i in range(8)]))
+    killed = _cli("update", str(feed), "--index-dir", index_dir, "-q",
+                  env={ENV: "before-toc:kill"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    assert set(os.listdir(gen)) > before  # the killed commit's segment files
+    assert _cli("check", "--index-dir", index_dir).returncode == 0
+    home = IndexHome(index_dir)
+    assert delete(home, ["nothing-here"]).deleted == 0  # any writer cleans up
+    assert set(os.listdir(gen)) == before
+
+
+def test_check_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    """On a full (or read-only) disk: every write the check could make fails."""
+    home = IndexHome(tmp_path / "index")
+    build(home, [Article(id="a", title="một", body="x")])
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    for name in ("pwrite", "write", "ftruncate", "replace", "rename", "mkdir", "makedirs"):
+        monkeypatch.setattr(os, name, full)
+    real_open = os.open
+
+    def read_only_open(path, flags, *args):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            full()
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only_open)
+    result = check(home)
+    monkeypatch.undo()
+    assert result["ok"], result
+    assert stats(home)["documents"] == 1
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, size: str):
+    path.mkdir(parents=True)
+    try:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            check=True, capture_output=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {exc}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=10)
+
+
+def _free(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def test_an_update_that_fills_a_real_disk_gives_the_space_back(tmp_path: Path) -> None:
+    """A 1 MB tmpfs holds the live generation but not the update."""
+    with _tmpfs(tmp_path / "disk", "1m") as disk:
+        home = IndexHome(disk / "index")
+        build(home, [Article(id="a", title="một", body="x")])
+        free = _free(disk)
+        feed = tmp_path / "big.jsonl"
+        rows = [{"id": a.id, "title": a.title, "body": a.body} for a in _big(150)]
+        feed.write_bytes(lines(rows))
+        for _ in range(2):  # a retry fails the same clean way, not on leftovers
+            proc = _cli("update", str(feed), "--index-dir", str(home.path), "-q")
+            assert proc.returncode == 1 and "No space left on device" in proc.stderr
+            assert "Traceback" not in proc.stderr
+            assert _free(disk) >= free - 64 * 1024, (free, _free(disk))
+        result = _cli("check", "--index-dir", str(home.path))
+        assert result.returncode == 0, result.stderr
+        assert doc_ids(home) == {"a"}
+        assert update(home, _big(2, words=20)).added == 2
