@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from indexer.store import IndexHome, Manifest, StoreError, build, delete, update
+from search_api.browse import RELATED_TEXT_CHARS
 from search_api.search import SearchRequest, SearchService
 
 SUMMARY = re.compile(
@@ -426,3 +428,34 @@ def test_an_update_that_fills_a_real_disk_gives_the_space_back(tmp_path: Path) -
         assert result.returncode == 0, result.stderr
         assert doc_ids(home) == {"a"}
         assert update(home, _big(2, words=20)).added == 2
+
+
+# -- 10. related articles of a very long document -------------------------------------------------
+
+
+def test_related_reads_a_bounded_beginning_and_is_cached(tmp_path: Path) -> None:
+    filler = "công tác tuyên giáo " * (RELATED_TEXT_CHARS // 20 + 50)
+    home = IndexHome(tmp_path / "index")
+    build(
+        home,
+        [
+            Article(id="long", title="Bản tin một", body=filler + "ngựa vằn hươu cao cổ"),
+            Article(id="short", title="Bản tin hai", body="công tác tuyên giáo"),
+            Article(id="tail", title="Chuyện sở thú", body="ngựa vằn và hươu cao cổ"),
+        ],
+    )
+    svc = SearchService(str(home.path), refresh_interval=0)
+    try:
+        first = svc.related("long", 5)
+        assert first is not None
+        # Words past the bound do not make an article related.
+        assert [r["id"] for r in first["related"]] == ["short"]
+        assert "long" in [r["id"] for r in svc.related("tail", 5)["related"]]
+        # Cached per index version: the same answer, without the work.
+        started = time.perf_counter()
+        for _ in range(200):
+            assert svc.related("long", 5) == first
+        assert time.perf_counter() - started < 0.5
+        assert svc.related("missing", 5) is None
+    finally:
+        svc.close()
