@@ -626,7 +626,8 @@ def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Repor
         "replaced": report.replaced,
         "unchanged": report.unchanged,
         "deleted": report.deleted,
-        "rejected": len(report.rejected),
+        "rejected": report.rejected_records,
+        "file_problems": len(report.rejected) - report.rejected_records,
     }
     manifest.write(gen)
 
