@@ -147,8 +147,8 @@ def build(config: Config) -> dict:
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
             "relevance (newest first when q is empty), newest, oldest, or popular (views, "
-            "then newest). Undated documents "
-            "come last.",
+            "then newest; documents without a view count after every counted one). Undated "
+            "documents come last.",
         ),
         _param(
             "from",

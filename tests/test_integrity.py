@@ -383,10 +383,10 @@ def test_check_writes_nothing(tmp_path: Path, monkeypatch) -> None:
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(os, "open", read_only_open)
-    result = check(home)
+    result, numbers = check(home), stats(home)
     monkeypatch.undo()
     assert result["ok"], result
-    assert stats(home)["documents"] == 1
+    assert numbers["documents"] == 1
 
 
 @contextlib.contextmanager
