@@ -181,8 +181,10 @@ def remove_orphans(folder: Path) -> list[str]:
         unused = (
             (toc_match and int(toc_match.group(1)) != toc.generation)
             or (seg_match and not name.startswith(".") and seg_match.group(1) not in keep)
-            # Half-written arrays files (.MAIN_x.vnp.tmp) and manifests.
+            # Half-written arrays files (.MAIN_x.vnp.tmp) and manifests, and
+            # a table of contents that never got its final name (_MAIN_7.toc.<time>).
             or (path.is_file() and name.endswith(".tmp"))
+            or (name.startswith(f"_{whoosh_index._DEF_INDEX_NAME}_") and ".toc." in name)
         )
         if unused:
             with contextlib.suppress(OSError):
