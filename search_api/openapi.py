@@ -17,6 +17,11 @@ from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
 from search_api.resources import DEFAULT_PER_PAGE
 from search_api.search import DEFAULT_FACETS, FACETS, SORTS
 
+# The years the indexer accepts (MIN_YEAR-MAX_YEAR, 1900-2200) as a pattern a
+# schema-driven client (and the fuzzer) can follow; JSON Schema has no minimum
+# for date strings. tests/test_integrity.py checks it against the constants.
+_DATE_RANGE = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-"
+
 VERSION = "1.0.0"
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -152,13 +157,13 @@ def build(config: Config) -> dict:
         ),
         _param(
             "from",
-            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
             "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded. "
             f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (the dates the indexer accepts).",
         ),
         _param(
             "to",
-            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
             "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from. "
             f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.",
         ),
@@ -511,7 +516,9 @@ def build(config: Config) -> dict:
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
-                        "description": "The document id (as in hits[].id), URL-encoded.",
+                        "description": "The document id (as in hits[].id), URL-encoded; "
+                        "compared after NFC normalisation. Ids never contain '/' (the indexer "
+                        "refuses them).",
                     }
                 ],
                 "responses": {

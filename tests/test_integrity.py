@@ -236,6 +236,9 @@ def test_the_same_range_in_the_indexer_calendar_filters_and_openapi(tmp_path: Pa
     search = {p["name"]: p for p in spec["paths"]["/v1/search"]["get"]["parameters"]}
     for param in ("from", "to"):
         assert f"{MIN_YEAR}-01-01" in search[param]["description"]
+        pattern = re.compile(search[param]["schema"]["pattern"])
+        for year in range(MIN_YEAR - 100, MAX_YEAR + 100):
+            assert bool(pattern.search(f"{year:04d}-01-01")) == (MIN_YEAR <= year <= MAX_YEAR)
 
 
 # -- 12. CURRENT.tmp, and read = added + replaced + unchanged + rejected --------------------------
