@@ -253,6 +253,8 @@ def index_update(
             limitmb=limitmb,
         ),
     )
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
 
 
@@ -270,6 +272,8 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
     from indexer.store import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     for doc_id in report.missing:
         click.secho(f"not in the index: {doc_id}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · not found {len(report.missing)}")

@@ -61,7 +61,7 @@ from whoosh.index import TOC
 
 from indexer.schema import SCHEMA_VERSION
 from indexer.signing import SIGNATURE_BYTES, SigningKey, TrustedKeys, load_trusted
-from indexer.store import MANIFEST, IndexHome, Manifest, StoreError
+from indexer.store import MANIFEST, IndexHome, Manifest, StoreError, repair_manifest
 from indexer.untrusted import Deadline, Missing, Refused, UntrustedDir
 
 LATEST = "LATEST"
@@ -412,6 +412,7 @@ def publish(
     dist = Path(dist)
     with home.lock(wait=wait, command="vnsearch index publish"):
         gen = home.current_dir()
+        repair_manifest(gen)  # a writer killed after its commit: publish the truth
         dist.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.read(gen)
         toc_generation, names = _live_files(gen)
