@@ -21,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner, Result
 from helpers import assert_problem, client_for
+from replica_support import PUBLISHER, TRUSTED
 
 from indexer.cli import main
 from indexer.faults import ENV
@@ -319,9 +320,9 @@ def test_publish_after_such_a_kill_publishes_what_pull_accepts(tmp_path: Path) -
     before.write(gen)
     assert not check(home)["ok"]
     dist, host = tmp_path / "dist", IndexHome(tmp_path / "host")
-    publish(home, dist)
+    publish(home, dist, signer=PUBLISHER)
     assert check(home)["ok"]
-    assert pull(host, dist).generation == home.current_name()
+    assert pull(host, dist, trusted=TRUSTED).generation == home.current_name()
     assert check(host)["ok"] and len(doc_ids(host)) == 4
 
 
