@@ -315,3 +315,27 @@ def test_kill_9_then_resume(tmp_path):
     check = vnsearch("index", "check", "--index-dir", str(index_dir), "--json")
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout)["documents"] == 40, check.stdout  # nothing indexed twice
+
+
+def test_mass_delete_stops_and_asks(tmp_path):
+    """A portal that suddenly answers 404 for most articles does not empty the index."""
+    portal = Portal(articles={a.slug: a for a in (make_article(i) for i in range(25))},
+                    specials=False, per_page=25)  # fmt: skip
+    with PortalServer(portal) as server:
+        site = site_file(tmp_path / "site.toml", server.base)
+        index_dir = tmp_path / "index"
+        assert vnsearch("crawl", str(site), "--index-dir", str(index_dir)).returncode == 0
+        for i in range(22):
+            portal.articles.pop(f"bai-viet-{i:05d}")
+        refused = vnsearch("crawl", str(site), "--index-dir", str(index_dir))
+        assert refused.returncode == 4, refused.stderr
+        assert "refusing to delete 22 of the 25 documents" in refused.stderr
+        assert "--allow-mass-delete" in refused.stderr
+        check = vnsearch("index", "check", "--index-dir", str(index_dir), "--json")
+        assert json.loads(check.stdout)["documents"] == 25  # unchanged
+        allowed = vnsearch("crawl", str(site), "--index-dir", str(index_dir),
+                           "--allow-mass-delete")  # fmt: skip
+        assert allowed.returncode == 0, allowed.stderr
+        assert "deleted 22" in allowed.stdout
+    check = vnsearch("index", "check", "--index-dir", str(index_dir), "--json")
+    assert json.loads(check.stdout)["documents"] == 3
