@@ -33,6 +33,7 @@ host reports the same generation once a roll-out has converged.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -58,6 +59,10 @@ PUBLISHED = "PUBLISHED.json"
 # A copy of PUBLISHED.json in every pulled generation: what this host serves.
 PULLED = "PULLED.json"
 FORMAT = 1
+# Suggestions learned from searches (vnsearch analytics suggestions): an optional
+# file of the index home, not of a generation, carried by every publication made
+# while it exists and installed beside the generations by pull.
+LEARNED_SUGGESTIONS = "SUGGESTIONS.json"
 INDEX_NAME = "MAIN"  # Whoosh's default index name, the one store.py uses
 
 EXIT_CORRUPT = 65  # a file of the publication failed its size or checksum
@@ -160,7 +165,11 @@ def _check_publication(pub: Publication, path: Path) -> None:
     if len(set(names)) != len(names):
         raise CorruptPublication(f"{path}: a file is listed twice")
     for name in names:
-        if not (name == MANIFEST or _TOC_FILE.fullmatch(name) or _SEGMENT_FILE.fullmatch(name)):
+        if not (
+            name in (MANIFEST, LEARNED_SUGGESTIONS)
+            or _TOC_FILE.fullmatch(name)
+            or _SEGMENT_FILE.fullmatch(name)
+        ):
             raise CorruptPublication(f"{path}: unexpected file name {name!r}")
     if _toc_name(pub.toc_generation) not in names or MANIFEST not in names:
         raise CorruptPublication(f"{path}: the file list lacks the TOC or {MANIFEST}")
@@ -306,6 +315,8 @@ def publish(
             _same_as_existing(target, pub)
             report.already_published = True
         else:
+            if (home.path / LEARNED_SUGGESTIONS).is_file():
+                names.append(LEARNED_SUGGESTIONS)
             pub = _stage_publication(home, gen, names, manifest, toc_generation, dist, report)
         _write_atomic(dist / LATEST, pub_id + "\n")
         _fsync_dir(dist)
@@ -349,7 +360,12 @@ def _stage_publication(
     staging = dist / (report.publication + ".tmp")
     staging.mkdir()
     try:
-        entries = [_publish_file(gen / n, staging / n, previous, report) for n in sorted(names)]
+        entries = [
+            _publish_file(
+                (home.path if n == LEARNED_SUGGESTIONS else gen) / n, staging / n, previous, report
+            )
+            for n in sorted(names)
+        ]
         pub = _publication(home, manifest, toc_generation, entries)
         _write_atomic(staging / PUBLISHED, pub.to_json())
         _fsync_dir(staging)
@@ -396,7 +412,8 @@ def _publish_file(
 
 def _same_as_existing(target: Path, pub: Publication) -> None:
     existing = Publication.read(target)
-    if sorted(existing.files, key=lambda f: f.name) != pub.files:
+    index_files = [f for f in existing.files if f.name != LEARNED_SUGGESTIONS]
+    if sorted(index_files, key=lambda f: f.name) != pub.files:
         raise ReplicaError(
             f"{target} already exists with other files than generation "
             f"{pub.generation} at commit {pub.toc_generation} has now",
@@ -495,6 +512,7 @@ def pull(
         try:
             _stage(home, source, pub, staging, report, cancel)
             _check_opens(staging, pub)
+            pub = _set_learned_aside(home, staging, pub)
             if live == pub.generation:
                 _advance_in_place(home.path / live, staging, pub)
                 report.action = "updated"
@@ -503,10 +521,33 @@ def pull(
                 home.switch(pub.generation)
                 home.prune(live)
                 report.action = "new"
+            _install_learned(home)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            (home.path / (LEARNED_SUGGESTIONS + ".new")).unlink(missing_ok=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _set_learned_aside(home: IndexHome, staging: Path, pub: Publication) -> Publication:
+    """Move the checked learned suggestions (if published) out of the staged
+    generation, to be installed once the index is live; ``pub`` without them."""
+    aside = home.path / (LEARNED_SUGGESTIONS + ".new")
+    aside.unlink(missing_ok=True)
+    if (staging / LEARNED_SUGGESTIONS).is_file():
+        os.rename(staging / LEARNED_SUGGESTIONS, aside)
+    files = [f for f in pub.files if f.name != LEARNED_SUGGESTIONS]
+    return dataclasses.replace(pub, files=files)
+
+
+def _install_learned(home: IndexHome) -> None:
+    """The publisher's learned suggestions replace ours; none published: none here."""
+    aside = home.path / (LEARNED_SUGGESTIONS + ".new")
+    if aside.is_file():
+        os.replace(aside, home.path / LEARNED_SUGGESTIONS)
+    else:
+        (home.path / LEARNED_SUGGESTIONS).unlink(missing_ok=True)
+    _fsync_dir(home.path)
 
 
 def _pulled(gen: Path) -> str | None:
