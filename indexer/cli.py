@@ -483,3 +483,9 @@ index.add_command(index_pull)
 
 if __name__ == "__main__":
     main()
+
+# vnsearch analytics (search_analytics/cli.py: it reads the API's search events,
+# not the index, so it lives beside indexer/ and search_api/, above both)
+from search_analytics.cli import analytics  # noqa: E402
+
+main.add_command(analytics)

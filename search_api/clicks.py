@@ -123,7 +123,8 @@ class ClickResource:
                 "Send the click as text/plain or application/json.",
             )
         length = req.content_length
-        if length is None or length > MAX_BYTES:
+        chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+        if chunked or length is None or length > MAX_BYTES:
             raise APIError(
                 falcon.HTTP_413,
                 "body_too_large",
