@@ -14,14 +14,16 @@ BAR_W = 560
 LABEL_W = 220
 
 CSS = """
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1a1a1a;padding:0 1rem}
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1a1a1a;
+  padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 .totals{display:flex;gap:1.5rem;flex-wrap:wrap;padding:0;list-style:none}
 .totals li{background:#f3f5f8;border-radius:6px;padding:.5rem .9rem}
 .totals b{display:block;font-size:1.3rem}
 svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}
 .bar{fill:#2f6fb3}.zero{fill:#c2410c}.axis{stroke:#999}
-table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+table{border-collapse:collapse}
+td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}
 td.n{text-align:right}.muted{color:#666}
 """
 
@@ -65,7 +67,8 @@ def _columns(rows: list[dict], title: str) -> str:
     parts = [
         f'<svg role="img" aria-label="{escape(title)}" class="chart" width="{width:.0f}"'
         f' height="{height}" viewBox="0 0 {width:.0f} {height}">',
-        f'<line class="axis" x1="{left}" y1="{plot_h + 5}" x2="{width - 5:.0f}" y2="{plot_h + 5}"/>',
+        f'<line class="axis" x1="{left}" y1="{plot_h + 5}" x2="{width - 5:.0f}"'
+        f' y2="{plot_h + 5}"/>',
         f'<text x="{left - 6}" y="15" text-anchor="end">{top:,}</text>',
         f'<text x="{left - 6}" y="{plot_h + 5}" text-anchor="end">0</text>',
     ]
@@ -77,7 +80,7 @@ def _columns(rows: list[dict], title: str) -> str:
         parts.append(
             f'<rect class="bar" x="{x + 1:.1f}" y="{plot_h + 5 - h:.1f}" width="{col - 2:.1f}"'
             f' height="{h:.1f}"><title>{r["day"]}: {r["searches"]} searches, '
-            f'{r["zero_hits"]} without results</title></rect>'
+            f"{r['zero_hits']} without results</title></rect>"
             f'<rect class="zero" x="{x + 1:.1f}" y="{plot_h + 5 - hz:.1f}" width="{col - 2:.1f}"'
             f' height="{hz:.1f}"/>'
         )

@@ -326,7 +326,7 @@ class EventLog:
 
     def _file_for(self, day: str, size: int):
         if self._file is not None and (
-            day != self._day or self._bytes + size > self.rotate_bytes and self._bytes > 0
+            day != self._day or (self._bytes + size > self.rotate_bytes and self._bytes > 0)
         ):
             self._close_file()
         if self._file is None:

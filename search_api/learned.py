@@ -15,8 +15,8 @@ entry with the diacritics the visitor typed before one without.
 from __future__ import annotations
 
 import heapq
-import math
 import logging
+import math
 import os
 import threading
 import time

@@ -52,12 +52,20 @@ def phone(draw) -> tuple[str, str]:
         digits = "02" + draw(st.text("0123456789", min_size=9, max_size=9))
         groups = [digits[:3], digits[3:7], digits[7:]]
     else:
-        digits = "0" + draw(st.sampled_from("35789")) + draw(st.text("0123456789", min_size=8, max_size=8))
+        digits = (
+            "0"
+            + draw(st.sampled_from("35789"))
+            + draw(st.text("0123456789", min_size=8, max_size=8))
+        )
         groups = [digits[:4], digits[4:7], digits[7:]]
     sep = draw(_SEP)
     text = sep.join(groups)
     if kind == "intl":
-        text = "+84" + draw(st.sampled_from(["", " "])) + sep.join([digits[1:4], digits[4:7], digits[7:]])
+        text = (
+            "+84"
+            + draw(st.sampled_from(["", " "]))
+            + sep.join([digits[1:4], digits[4:7], digits[7:]])
+        )
     return text, digits
 
 
