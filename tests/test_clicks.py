@@ -166,3 +166,42 @@ def test_clicks_are_off_unless_enabled(client):
     assert_problem(client.simulate_post("/v1/clicks"), 404, "not_found")
     # and, as for every other path, no request body is read at all
     assert_problem(client.simulate_post("/v1/clicks", body=b"{}"), 413, "body_too_large")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(GOOD, 204), ({**GOOD, "x": 1}, 400), ({**GOOD, "position": 0}, 400), ({"q": "a"}, 400)],
+)
+def test_clicks_match_the_openapi_document(clicks, body, status):
+    import json
+
+    from openapi_core import Config as OpenAPIConfig
+    from openapi_core import OpenAPI
+    from openapi_core.testing import MockRequest, MockResponse
+
+    from search_api.errors import PROBLEM_JSON
+
+    client, _, _ = clicks
+    doc = client.simulate_get("/openapi.json").json
+    assert "/v1/clicks" in doc["paths"]
+    spec = OpenAPI.from_dict(
+        doc, config=OpenAPIConfig(extra_media_type_deserializers={PROBLEM_JSON: json.loads})
+    )
+    data = orjson.dumps(body)
+    resp = _post(client, data, content_type="application/json", addr="203.0.113.50")
+    assert resp.status_code == status
+    request = MockRequest(
+        "http://localhost", "post", "/v1/clicks", data=data, content_type="application/json"
+    )
+    response = MockResponse(
+        data=resp.content,
+        status_code=resp.status_code,
+        content_type=resp.headers.get("Content-Type", "application/json"),
+        headers=dict(resp.headers),
+    )
+    spec.validate_response(request, response)
+    if status == 204:
+        spec.validate_request(request)
+    else:
+        with pytest.raises(Exception):  # noqa: B017 - any openapi-core validation error
+            spec.validate_request(request)
