@@ -143,6 +143,8 @@ def create_app(
     app.add_route("/", DemoPage(STATIC_DIR / "index.html"))
     app.add_static_route("/static", str(STATIC_DIR))
     if warm:
+        if events is not None:
+            events.start()  # in the worker, before it accepts requests
         started = time.perf_counter()
         if service.warm():
             suggest.snapshots.warm()

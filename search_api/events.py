@@ -234,7 +234,7 @@ class EventLog:
     def record(self, kind: str, *args) -> None:
         """Queue one event (``kind`` and the arguments of its builder); never blocks."""
         if self._pid != os.getpid():
-            self._start()
+            self.start()
         try:
             self._queue.put_nowait((kind, self.clock(), args))
         except queue.Full:
@@ -244,7 +244,8 @@ class EventLog:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start this process's writer (done by the first :meth:`record` too)."""
         with self._lock:
             if self._pid == os.getpid():
                 return
