@@ -96,7 +96,7 @@ def _report_command(name: str, doc: str):
     def command(events_dir, since, site, limit, as_json, as_csv) -> None:
         if as_json and as_csv:
             raise click.UsageError("--json and --csv exclude each other")
-        ev = _open(events_dir, since, site)
+        ev = _open(events_dir, since, site, columns=Q.NEEDS[name])
         try:
             rows = Q.REPORTS[name](ev, limit)
         finally:
@@ -161,7 +161,7 @@ def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> No
     """
     from search_analytics.suggestions import build
 
-    ev = _open(events_dir, since, None)
+    ev = _open(events_dir, since, None, columns=("folded",))
     try:
         path, n = build(ev, index_dir, min_count=min_count, denylist=denylist)
     except (OSError, ValueError) as exc:
