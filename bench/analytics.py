@@ -87,6 +87,23 @@ def cli_times(events_dir: Path, runs: int) -> dict:
     return out
 
 
+def cli_table(cli: dict, events: int, size: int) -> str:
+    head = f"vnsearch analytics over {events:,} events ({size / 2**20:.0f} MB, 5 files):\n"
+    return head + table(
+        ["command", "median s", "CPU s", "runs s", "≤ 2 s"],
+        [
+            [
+                f"analytics {name}",
+                f"{r['median_s']:.2f}",
+                f"{r['cpu_s']:.2f}",
+                " ".join(f"{t:.2f}" for t in r["runs_s"]),
+                "met" if r["median_s"] <= TARGET_S else "NOT met",
+            ]
+            for name, r in cli.items()
+        ],
+    )
+
+
 def sample_index() -> Path:
     home = OUT / "analytics-index"
     if not (home / "CURRENT").exists():
@@ -153,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pairs", type=int, default=3000, help="uncached requests sent to each side")
     p.add_argument("--cached-pairs", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--only", choices=("cli", "ab"), help="run one part only")
     args = p.parse_args(argv)
     started = datetime.now(UTC)
     load_before = pc.loadavg()
@@ -165,8 +183,14 @@ def main(argv: list[str] | None = None) -> int:
         generate(events_dir, args.events, seed=args.seed, files=5)
         marker.touch()
     size = sum(f.stat().st_size for f in events_dir.iterdir())
-    log("cli", f"vnsearch analytics top / zero over {size / 2**20:.0f} MB, {args.runs} runs")
-    cli = cli_times(events_dir, args.runs)
+    cli: dict = {}
+    if args.only != "ab":
+        log("cli", f"vnsearch analytics top / zero over {size / 2**20:.0f} MB, {args.runs} runs")
+        cli = cli_times(events_dir, args.runs)
+    if args.only == "cli":
+        print(cli_table(cli, args.events, size))
+        print(f"load average before / after: {load_before} / {pc.loadavg()}")
+        return 0
 
     index_dir = args.index_dir or sample_index()
     mix, pool = qmix.load(args.seed)
@@ -202,22 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     per_call = record_cost()
 
     print()
-    print(f"vnsearch analytics over {args.events:,} events ({size / 2**20:.0f} MB, 5 files):")
-    print(
-        table(
-            ["command", "median s", "CPU s", "runs s", "≤ 2 s"],
-            [
-                [
-                    f"analytics {name}",
-                    f"{r['median_s']:.2f}",
-                    f"{r['cpu_s']:.2f}",
-                    " ".join(f"{t:.2f}" for t in r["runs_s"]),
-                    "met" if r["median_s"] <= TARGET_S else "NOT met",
-                ]
-                for name, r in cli.items()
-            ],
-        )
-    )
+    if cli:
+        print(cli_table(cli, args.events, size))
     print()
     print(f"search latency, events off (A) vs on (B), interleaved; index {index_dir.name}:")
     rows = []
