@@ -3,7 +3,7 @@
  * or VNSearch.attach(form, {api: "https://SEARCH-HOST"}). Options (data-* or attach()):
  * form, api, results (selectors/URL), perPage, css="none", open="1" (a suggestion opens its page),
  * site (comma-separated), calendar="none" (no date picker), link (URL template of results: "/bai-viet/{id}"),
- * clicks="1" (report the result opened and its position to POST /v1/clicks with sendBeacon).
+ * clicks="1" (report opened results: POST /v1/clicks).
  * Only the API's highlights (escaped, <mark> only) go in as HTML; other fields as text. */
 (function (w, d) {
   "use strict";
@@ -316,8 +316,7 @@
       return label;
     }
 
-    // Which result was opened, and where it was in the list (data-clicks="1").
-    // sendBeacon survives the navigation; a string goes as text/plain (no preflight).
+    // sendBeacon survives the navigation; a string is text/plain (no preflight).
     function reportClick(h, position, page) {
       if (opts.clicks !== "1" || !h.id || !navigator.sendBeacon) return;
       navigator.sendBeacon(api + "/v1/clicks", JSON.stringify({
@@ -329,15 +328,11 @@
       var h3 = li.appendChild(el("h3", { class: "vns-hit-title" }));
       var url = opts.link && h.id ? link(h.id) : safeUrl(h.url);
       var a = h3.appendChild(el(url ? "a" : "span", { href: url }));
-      if (url) {
-        var sent = false, once = function (e) {
-          if (e.type === "auxclick" && e.button !== 1) return;
-          if (!sent) reportClick(h, position, page);
-          sent = true;
-        };
-        a.addEventListener("click", once);
-        a.addEventListener("auxclick", once);
-      }
+      var sent = 0, once = function (e) {
+        if (url && (e.type === "click" || e.button === 1) && !sent++) reportClick(h, position, page);
+      };
+      a.addEventListener("click", once);
+      a.addEventListener("auxclick", once);
       a.innerHTML = h.highlight.title; // escaped by the API except <mark>
       var meta = li.appendChild(el("p", { class: "vns-hit-meta" }));
       if (h.published) meta.appendChild(el("time", { datetime: h.published }, dateVN(h.published)));
