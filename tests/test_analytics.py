@@ -342,3 +342,16 @@ def test_learned_suggestions_reload_when_the_file_changes(tmp_path):
     assert got.match("h", 5) == []  # one letter: too little typed
     (tmp_path / LEARNED_SUGGESTIONS).unlink()
     assert learned.current() is None
+
+
+def test_the_html_report_is_one_self_contained_file(log_dir, tmp_path):
+    report = tmp_path / "r.html"
+    run("report", "--events-dir", str(log_dir), "--html", str(report), "--since", "2026-11-10")
+    html = report.read_text("utf-8")
+    assert html.count('<svg role="img"') == 3 and html.count("<rect") > 40
+    assert "since 2026-11-10" in html and "Queries without results" in html
+    # nothing to fetch: no script, no external reference, a CSP that allows none
+    assert "<script" not in html and "src=" not in html and "href=" not in html
+    assert "default-src 'none'" in html
+    top = answer("top", log_dir, "--since", "2026-11-10")[0]["query"]
+    assert f">{top}</text>" in html or f">{top[:31]}…</text>" in html
