@@ -207,7 +207,7 @@ class EventLog:
         *,
         max_queue: int = MAX_QUEUE,
         rotate_bytes: int = ROTATE_BYTES,
-        on_drop: Callable[[], None] | None = None,
+        on_drop: Callable[[int], None] | None = None,
         on_write: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -232,6 +232,7 @@ class EventLog:
         self._day = ""
         self._bytes = 0
         self._seq = 0
+        self._last_warning = float("-inf")
 
     # -- request threads ---------------------------------------------------------------
 
@@ -242,9 +243,12 @@ class EventLog:
         if len(self._queue) < self.max_queue:
             self._queue.append((kind, self.clock(), args))  # atomic under the GIL
             return
-        self.dropped += 1  # a lost increment under a race costs one count, not a request
+        self._dropped(1)
+
+    def _dropped(self, n: int) -> None:
+        self.dropped += n  # a lost increment under a race costs one count, not a request
         if self.on_drop is not None:
-            self.on_drop()
+            self.on_drop(n)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -258,8 +262,11 @@ class EventLog:
             self._file = None
             self._stop = threading.Event()
             self._wake = threading.Event()
-            self.directory.mkdir(parents=True, exist_ok=True)
-            close_orphans(self.directory, self.host)
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                close_orphans(self.directory, self.host)
+            except OSError as exc:  # the writer will count what it cannot write
+                log.warning("search events directory %s: %s", self.directory, exc)
             self._thread = threading.Thread(target=self._run, name="vnsearch-events", daemon=True)
             self._pid = os.getpid()
             self._thread.start()
@@ -301,13 +308,25 @@ class EventLog:
                     batch.append(q.popleft())
                 try:
                     self._write(batch)
-                except Exception:
-                    log.warning("cannot write %d search events", len(batch), exc_info=True)
+                except Exception as exc:
+                    # Disk full, directory gone or unwritable: these are lost,
+                    # and counted; the next batch tries a new file.
+                    self._dropped(len(batch))
+                    self._failed(exc, len(batch))
                 finally:
                     self._busy = False
             if self._stop.is_set():
                 break
         self._close_file()
+
+    def _failed(self, exc: Exception, n: int) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 60:  # one warning a minute, not one a batch
+            self._last_warning = now
+            log.warning("cannot write %d search events to %s: %s", n, self.directory, exc)
+        with contextlib.suppress(OSError):
+            self._close_file()
+        self._file = None
 
     def _write(self, batch: list[tuple]) -> None:
         lines: dict[str, list[bytes]] = {}
@@ -337,6 +356,7 @@ class EventLog:
         ):
             self._close_file()
         if self._file is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
             self._day = day
             while True:
                 self._seq += 1

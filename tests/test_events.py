@@ -158,11 +158,28 @@ def test_events_from_many_threads_are_whole_lines_none_lost(tmp_path):
 
 def test_a_full_queue_drops_and_counts_never_blocks(tmp_path):
     drops = []
-    log = EventLog(tmp_path, max_queue=5, on_drop=lambda: drops.append(1))
+    log = EventLog(tmp_path, max_queue=5, on_drop=drops.append)
     log._pid = os.getpid()  # as if started, but with no writer draining the queue
     for i in range(12):
         log.record("search", _req(str(i)), _answer(), 1.0, "g1.1")
     assert log.dropped == 7 and len(drops) == 7
+
+
+def test_an_unwritable_directory_costs_events_never_requests(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    drops = []
+    log = EventLog(blocker / "events", on_drop=drops.append)
+    for i in range(3):
+        log.record("search", _req(str(i)), _answer(), 1.0, "g1.1")  # no exception here
+    assert log.flush()
+    assert log.dropped == 3 and sum(drops) == 3 and log.written == 0
+    # The directory becomes usable: the next events are written.
+    blocker.unlink()
+    log.record("search", _req("after"), _answer(), 1.0, "g1.1")
+    assert log.flush()
+    log.close()
+    assert [e["q"] for e in read_events(blocker / "events")] == ["after"]
 
 
 def test_the_day_changes_the_file(tmp_path):
