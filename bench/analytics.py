@@ -15,7 +15,8 @@ events, and what writing events costs a search.
    the time spent waiting for a core).
 2. Two gunicorn servers on the same index, identical but for
    ``VNSEARCH_EVENTS_DIR`` (B writes events, A does not), 1 worker x 4 threads
-   each, answer the same requests, interleaved: for every request of the bench
+   each, answer the same requests, interleaved, in two rounds with the servers'
+   roles swapped (``--control``: B without events too, an A/A run): for every request of the bench
    query pool (``bench/queries.py``, every request distinct, so no result-cache
    hit), A and B are asked one after the other in a random order, over one
    keep-alive connection each. Then the same for the cached case: the latency
@@ -116,7 +117,7 @@ def sample_index() -> Path:
     return home
 
 
-def ab(a: pc.Server, b: pc.Server, paths: list[str], seed: int) -> dict:
+def ab(a: pc.Server, b: pc.Server, paths: list[str], seed: int) -> dict[str, list[float]]:
     """Every path to A and to B, in a random order per path; latencies in ms."""
     rng = random.Random(seed)
     ca, cb = pc.Client(a.port), pc.Client(b.port)
@@ -133,7 +134,11 @@ def ab(a: pc.Server, b: pc.Server, paths: list[str], seed: int) -> dict:
     finally:
         ca.close()
         cb.close()
-    out = {}
+    return lat
+
+
+def summarise(lat: dict[str, list[float]]) -> dict:
+    out: dict = {}
     for side, times in lat.items():
         out[side] = {
             "p50_ms": pc.percentile(times, 50),
@@ -171,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cached-pairs", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--only", choices=("cli", "ab"), help="run one part only")
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="A/A: B without events too (how far apart two identical servers are)",
+    )
     args = p.parse_args(argv)
     started = datetime.now(UTC)
     load_before = pc.loadavg()
@@ -199,37 +209,44 @@ def main(argv: list[str] | None = None) -> int:
     cached = [qmix.path_of(mix[i % 50]) for i in range(args.cached_pairs)]
     written = OUT / "analytics-ab-events"
     shutil.rmtree(written, ignore_errors=True)
-    servers = {
-        "a": pc.Server(index_dir, workers=1, threads=4, log_path=OUT / "analytics-a.log"),
-        "b": pc.Server(
-            index_dir,
-            workers=1,
-            threads=4,
-            log_path=OUT / "analytics-b.log",
-            extra_env={"VNSEARCH_EVENTS_DIR": str(written)},
-        ),
-    }
-    try:
-        for s in servers.values():
-            s.start()
-        log("ab", "warming both servers")
-        ab(servers["a"], servers["b"], warm, args.seed)
-        log("ab", f"{len(uncached)} uncached requests to each side, interleaved")
-        res_uncached = ab(servers["a"], servers["b"], uncached, args.seed)
-        log("ab", f"{len(cached)} cached requests to each side, interleaved")
-        res_cached = ab(servers["a"], servers["b"], cached, args.seed + 1)
-    finally:
-        for s in servers.values():
-            s.stop()
+    events_env = {} if args.control else {"VNSEARCH_EVENTS_DIR": str(written)}
+    lat_uncached: dict[str, list[float]] = {"a": [], "b": []}
+    lat_cached: dict[str, list[float]] = {"a": [], "b": []}
+    # Two rounds with the roles swapped between the two server slots: a control
+    # run (both without events) showed the slot started second answering
+    # uncached requests ~20% faster whatever it ran; swapping cancels that.
+    for rnd in (0, 1):
+        slots = [
+            pc.Server(index_dir, workers=1, threads=4, log_path=OUT / f"analytics-{i}.log")
+            for i in (1, 2)
+        ]
+        roles = {"a": slots[rnd], "b": slots[1 - rnd]}
+        roles["b"].extra_env = events_env
+        try:
+            for s_ in slots:
+                s_.start()
+            log("ab", f"round {rnd + 1}: B (events) in slot {2 - rnd}; warming both servers")
+            ab(roles["a"], roles["b"], warm, args.seed)
+            log("ab", f"{len(uncached)} uncached requests to each side, interleaved")
+            for side, times in ab(roles["a"], roles["b"], uncached, args.seed + rnd).items():
+                lat_uncached[side] += times
+            log("ab", f"{len(cached)} cached requests to each side, interleaved")
+            for side, times in ab(roles["a"], roles["b"], cached, args.seed + 2 + rnd).items():
+                lat_cached[side] += times
+        finally:
+            for s_ in slots:
+                s_.stop()
+    res_uncached, res_cached = summarise(lat_uncached), summarise(lat_cached)
     n_events = sum(len(f.read_bytes().splitlines()) for f in written.glob("events-*"))
-    expected = len(warm) + len(uncached) + len(cached)
+    expected = 0 if args.control else 2 * (len(warm) + len(uncached) + len(cached))
     per_call = record_cost()
 
     print()
     if cli:
         print(cli_table(cli, args.events, size))
     print()
-    print(f"search latency, events off (A) vs on (B), interleaved; index {index_dir.name}:")
+    what = "A/A control, both without events" if args.control else "events off (A) vs on (B)"
+    print(f"search latency, {what}, interleaved; index {index_dir.name}:")
     rows = []
     for name, r in (("uncached", res_uncached), ("cached", res_cached)):
         rows.append(
