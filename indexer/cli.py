@@ -253,6 +253,8 @@ def index_update(
             limitmb=limitmb,
         ),
     )
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
 
 
@@ -270,6 +272,8 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
     from indexer.store import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     for doc_id in report.missing:
         click.secho(f"not in the index: {doc_id}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · not found {len(report.missing)}")
@@ -474,9 +478,10 @@ def serve(
         _fail(str(exc), code=2)
 
 
-# index publish / index pull (indexer/cli_replica.py; it does not import this module)
-from indexer.cli_replica import index_publish, index_pull  # noqa: E402
+# index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)
+from indexer.cli_replica import index_keygen, index_publish, index_pull  # noqa: E402
 
+index.add_command(index_keygen)
 index.add_command(index_publish)
 index.add_command(index_pull)
 

@@ -2,8 +2,10 @@
 into ``/v1/suggest`` beside the title suggestions. No HTTP here.
 
 ``vnsearch analytics suggestions`` (search_analytics/suggestions.py) writes
-:data:`indexer.replica.LEARNED_SUGGESTIONS` in the index home; ``index publish``
-/ ``index pull`` carry it to the API hosts. Each worker re-reads it when it
+:data:`indexer.replica.LEARNED_SUGGESTIONS` in the index home; each new
+``index publish`` copies it into the generation it publishes and ``index pull``
+installs it with that generation on the API hosts. So the file used is the
+home's own, else the live generation's copy. Each worker re-reads it when it
 changes (checked at most every :data:`CHECK_SECONDS`). A missing, oversized or
 malformed file means no learned suggestions, never an error for the visitor.
 
@@ -14,6 +16,7 @@ entry with the diacritics the visitor typed before one without.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -28,6 +31,7 @@ import orjson
 
 from indexer.analysis import fold, key, normalize
 from indexer.replica import LEARNED_SUGGESTIONS
+from indexer.store import IndexHome
 from search_api.suggest import mark
 
 log = logging.getLogger("vnsearch.learned")
@@ -125,7 +129,7 @@ class LearnedSuggestions:
     """The learned suggestions of an index home, re-read when the file changes."""
 
     def __init__(self, home: str | os.PathLike, check_seconds: float = CHECK_SECONDS):
-        self.path = Path(home) / LEARNED_SUGGESTIONS
+        self.home = IndexHome(home)
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._checked = float("-inf")
@@ -140,15 +144,26 @@ class LearnedSuggestions:
             if now - self._checked < self.check_seconds:
                 return self._set
             self._checked = now
-            try:
-                st = self.path.stat()
-                stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-            except OSError:
-                stamp = None
+            path, stamp = self._find()
             if stamp != self._stamp:
                 self._stamp = stamp
-                self._set = read(self.path, stamp) if stamp is not None else None
+                self._set = read(path, stamp) if path is not None else None
         return self._set
+
+    def _find(self) -> tuple[Path | None, tuple | None]:
+        """The file to use (the home's, else the live generation's) and its stamp."""
+        candidates = [self.home.path / LEARNED_SUGGESTIONS]
+        with contextlib.suppress(Exception):  # no index yet, unreadable CURRENT: home only
+            live = self.home.current_name()
+            if live:
+                candidates.append(self.home.path / live / LEARNED_SUGGESTIONS)
+        for path in candidates:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            return path, (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        return None, None
 
     def blend(self, answer: dict, q: str, limit: int, learned: LearnedSet | None = None) -> dict:
         """``answer`` (title suggestions) with learned ones first: up to half of

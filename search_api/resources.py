@@ -23,6 +23,7 @@ from pathlib import Path
 import falcon
 import falcon.uri
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest as suggestions
 from search_api.config import Config
 from search_api.errors import APIError, param_error
@@ -155,6 +156,11 @@ class SearchResource:
 
         date_from = req.get_param_as_date("from", format_string=DATE_FORMAT)
         date_to = req.get_param_as_date("to", format_string=DATE_FORMAT)
+        for name, day in (("from", date_from), ("to", date_to)):
+            if day and not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise param_error(
+                    name, f'The "{name}" date must be from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.'
+                )
         if date_from and date_to and date_from > date_to:
             raise param_error("from", 'The "from" date is after the "to" date.')
 
@@ -267,7 +273,7 @@ class CalendarResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "year", "month"))
-        year = req.get_param_as_int("year", required=True, min_value=1900, max_value=2200)
+        year = req.get_param_as_int("year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
         month = req.get_param_as_int("month", required=True, min_value=1, max_value=12)
         filters = SearchRequest(
             q=query_text(req, self.config),

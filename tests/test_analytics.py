@@ -10,6 +10,7 @@ import io
 import json
 import shutil
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,10 +18,12 @@ import falcon.testing
 import orjson
 import pytest
 from click.testing import CliRunner
+from conftest import FIXTURE_ARTICLES
+from replica_support import PUBLISHER, TRUSTED
 
 from indexer.cli import main
-from indexer.replica import LEARNED_SUGGESTIONS, publish, pull
-from indexer.store import IndexHome
+from indexer.replica import LEARNED_SUGGESTIONS, CorruptPublication, publish, pull
+from indexer.store import IndexHome, update
 from search_analytics.generate import generate
 from search_analytics.queries import parse_since
 from search_api.app import create_app
@@ -285,50 +288,52 @@ def test_suggest_blends_learned_suggestions_marked_as_such(sample_index, tmp_pat
     assert r.status_code == 200 and r.json["suggestions"] == before
 
 
+def _learned(body_count: int) -> bytes:
+    return b'{"format": 1, "suggestions": [{"text": "tuyen giao", "count": %d}]}' % body_count
+
+
 def test_publish_and_pull_carry_the_learned_suggestions(sample_index, tmp_path):
     src, dst, dist = tmp_path / "src", tmp_path / "dst", tmp_path / "dist"
     shutil.copytree(sample_index, src)
     dst.mkdir()
-    body = b'{"format": 1, "suggestions": [{"text": "tuyen giao", "count": 9}]}'
-    (src / LEARNED_SUGGESTIONS).write_bytes(body)
-    publish(IndexHome(src), dist)
-    report = pull(IndexHome(dst), dist)
-    assert report.action == "new"
-    assert (dst / LEARNED_SUGGESTIONS).read_bytes() == body
-    live = IndexHome(dst).current_dir()
-    assert not (live / LEARNED_SUGGESTIONS).exists()
-    # A corrupt copy in the distribution directory is refused like any index file.
-    pub_dir = dist / (dist / "LATEST").read_text().strip()
-    assert (pub_dir / LEARNED_SUGGESTIONS).read_bytes() == body
-    # Re-publishing the same index with other suggestions keeps the publication;
-    # the next build or update carries them.
-    (src / LEARNED_SUGGESTIONS).write_bytes(body.replace(b"9", b"8"))
-    assert publish(IndexHome(src), dist).already_published
-    # Without the file, a new publication removes it from the pulling hosts.
+    origin, host = IndexHome(src), IndexHome(dst)
+    (src / LEARNED_SUGGESTIONS).write_bytes(_learned(9))
+    publish(origin, dist, signer=PUBLISHER)
+    assert pull(host, dist, trusted=TRUSTED).action == "new"
+    live = host.current_dir()
+    assert (live / LEARNED_SUGGESTIONS).read_bytes() == _learned(9)
+    learned = LearnedSuggestions(dst, check_seconds=0)
+    assert [e.count for e in learned.current().match("tuyen", 5)] == [9]
+    # Re-publishing the same commit keeps what it published; new suggestions
+    # travel with the next commit (an update) or generation.
+    (src / LEARNED_SUGGESTIONS).write_bytes(_learned(8))
+    assert publish(origin, dist, signer=PUBLISHER).already_published
+    assert pull(host, dist, trusted=TRUSTED).action == "unchanged"
+    assert (live / LEARNED_SUGGESTIONS).read_bytes() == _learned(9)
+    update(origin, [replace(FIXTURE_ARTICLES[0], title="Một tiêu đề mới")])
+    publish(origin, dist, signer=PUBLISHER)
+    assert pull(host, dist, trusted=TRUSTED).action == "updated"
+    assert (live / LEARNED_SUGGESTIONS).read_bytes() == _learned(8)
+    assert [e.count for e in learned.current().match("tuyen", 5)] == [8]
+    # None in the home: the next publication has none, and neither has the host.
     (src / LEARNED_SUGGESTIONS).unlink()
-    shutil.rmtree(pub_dir)
-    (dist / "LATEST").unlink()
-    publish(IndexHome(src), dist)
-    shutil.rmtree(dst)
-    dst.mkdir()
-    (dst / LEARNED_SUGGESTIONS).write_bytes(body)
-    pull(IndexHome(dst), dist)
-    assert not (dst / LEARNED_SUGGESTIONS).exists()
+    update(origin, [replace(FIXTURE_ARTICLES[0], title="Một tiêu đề khác")])
+    publish(origin, dist, signer=PUBLISHER)
+    assert pull(host, dist, trusted=TRUSTED).action == "updated"
+    assert not (live / LEARNED_SUGGESTIONS).exists() and learned.current() is None
 
 
-def test_a_corrupt_learned_file_in_a_publication_is_refused(sample_index, tmp_path):
-    from indexer.replica import CorruptPublication
-
+def test_a_tampered_learned_file_in_a_publication_is_refused(sample_index, tmp_path):
     src, dst, dist = tmp_path / "src", tmp_path / "dst", tmp_path / "dist"
     shutil.copytree(sample_index, src)
     dst.mkdir()
-    (src / LEARNED_SUGGESTIONS).write_bytes(b'{"format": 1, "suggestions": []}')
-    publish(IndexHome(src), dist)
+    (src / LEARNED_SUGGESTIONS).write_bytes(_learned(3))
+    publish(IndexHome(src), dist, signer=PUBLISHER)
     pub_dir = dist / (dist / "LATEST").read_text().strip()
-    (pub_dir / LEARNED_SUGGESTIONS).write_bytes(b'{"format": 1, "suggestions": [1]}')
+    (pub_dir / LEARNED_SUGGESTIONS).write_bytes(_learned(7))  # same size, other bytes
     with pytest.raises(CorruptPublication):
-        pull(IndexHome(dst), dist)
-    assert IndexHome(dst).current_name() is None and not (dst / LEARNED_SUGGESTIONS).exists()
+        pull(IndexHome(dst), dist, trusted=TRUSTED)
+    assert IndexHome(dst).current_name() is None
 
 
 def test_learned_suggestions_reload_when_the_file_changes(tmp_path):

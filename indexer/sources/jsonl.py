@@ -29,15 +29,30 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
                int: "integer", float: "number", type(None): "null"}  # fmt: skip
 
 
+CUT_OFF = (
+    "the file looks cut off (its last line, {n}, has no newline and does not parse): "
+    "update --delete-missing deletes nothing from it"
+)
+
+
 class _BadRecord(ValueError):
     """A line that cannot become an Article; the message is the reason."""
+
+    unparsable = False
+
+
+class _Unparsable(_BadRecord):
+    """A line that is not JSON at all (or not UTF-8)."""
+
+    unparsable = True
 
 
 def read_jsonl(path: Path) -> Iterator[Article | Rejection]:
     """Yield an Article or a Rejection for every non-blank line of ``path``.
 
     A file that cannot be opened, or a gzip stream that breaks off, ends with one
-    ``Rejection(location="file")`` after the records read so far.
+    ``Rejection(location="file")`` after the records read so far; so does a file
+    whose last line has no newline and does not parse (cut off mid-write).
     """
     path = Path(path)
     source = str(path)
@@ -53,7 +68,15 @@ def read_jsonl(path: Path) -> Iterator[Article | Rejection]:
                 try:
                     yield _article(raw, origin=f"{path}:{n}")
                 except _BadRecord as exc:
-                    yield Rejection(source, f"line {n}", str(exc))
+                    if raw.endswith(b"\n") or not exc.unparsable:
+                        yield Rejection(source, f"line {n}", str(exc))
+                        continue
+                    # The last line, without its newline, and broken: the file
+                    # was cut off (a copy or download still running). The file
+                    # rejection tells ``update --delete-missing`` to keep the
+                    # documents of this file that were not read.
+                    yield Rejection(source, f"line {n}", f"no newline at the end and {exc}")
+                    yield Rejection(source, "file", CUT_OFF.format(n=n))
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield Rejection(source, "file", f"corrupt or truncated gzip data after line {n}: {exc}")
     except OSError as exc:
@@ -67,8 +90,8 @@ def _article(raw: bytes, *, origin: str) -> Article:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
-            raise _BadRecord(f"not valid UTF-8: {bad.reason} at byte {bad.start}") from None
-        raise _BadRecord(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            raise _Unparsable(f"not valid UTF-8: {bad.reason} at byte {bad.start}") from None
+        raise _Unparsable(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise _BadRecord(f"expected a JSON object, got {_type(obj)}")
 
