@@ -79,7 +79,10 @@ EXIT_NOTHING = 3  # nothing published yet (as "no index" elsewhere)
 # publication; True when a generation must have it. Unlike segments they may
 # change at every commit, so a pull always fetches them and, on an update in
 # place, replaces them after the TOC (the manifest last).
-GENERATION_FILES: dict[str, bool] = {MANIFEST: True}
+# Suggestions learned from searches (vnsearch analytics suggestions): written in
+# the index home, copied into the generation by each new publication.
+LEARNED_SUGGESTIONS = "SUGGESTIONS.json"
+GENERATION_FILES: dict[str, bool] = {MANIFEST: True, LEARNED_SUGGESTIONS: False}
 
 # Size caps for what is read before the signature is checked.
 MAX_LATEST_BYTES = 64
@@ -416,6 +419,8 @@ def publish(
         dist.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.read(gen)
         toc_generation, names = _live_files(gen)
+        if not (dist / f"{manifest.generation}.{toc_generation}").exists():
+            _carry_learned(home, gen)
         names += [n for n, needed in GENERATION_FILES.items() if needed or (gen / n).is_file()]
         pub_id = f"{manifest.generation}.{toc_generation}"
         target = dist / pub_id
@@ -443,6 +448,19 @@ def publish(
         report.bytes = pub.total_bytes
         report.removed = _prune_publications(dist, keep)
     return report
+
+
+def _carry_learned(home: IndexHome, gen: Path) -> None:
+    """A new publication takes the home's learned suggestions as they are now
+    (a copy in the generation; none in the home: none in the generation).
+    Re-publishing keeps the copy published before. Lock held."""
+    src, dst = home.path / LEARNED_SUGGESTIONS, gen / LEARNED_SUGGESTIONS
+    if src.is_file():
+        tmp = gen / (LEARNED_SUGGESTIONS + ".tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    else:
+        dst.unlink(missing_ok=True)
 
 
 def _publication(

@@ -327,8 +327,20 @@ def build(config: Config) -> dict:
             "type": "object",
             "required": ["id", "title", "highlight", "url", "published"],
             "properties": {
-                "id": {"type": "string"},
-                "title": {"type": "string", "description": "Plain text."},
+                "id": {
+                    "type": ["string", "null"],
+                    "description": "The document; null for a learned suggestion.",
+                },
+                "title": {
+                    "type": "string",
+                    "description": "Plain text: a title, or for a learned suggestion the query "
+                    "to search for.",
+                },
+                "source": {
+                    "enum": ["searches"],
+                    "description": "Present on suggestions learned from what visitors searched "
+                    "(vnsearch analytics suggestions); absent on title suggestions.",
+                },
                 "highlight": {
                     "type": "string",
                     "description": "The title with the typed part marked. " + _HIGHLIGHT_NOTE,
@@ -684,6 +696,8 @@ def build(config: Config) -> dict:
             }
         },
     }
+    if c.clicks:
+        paths["/v1/clicks"] = {"post": _clicks_operation(c, internal)}
     # Size limits apply to every address, before routing (search_api/limits.py).
     too_long = _problem(
         f"The path and query string are over {c.max_url_length} characters "
@@ -695,8 +709,9 @@ def build(config: Config) -> dict:
         ["body_too_large"],
     )
     for item in paths.values():
-        item["get"]["responses"].setdefault("413", too_large)
-        item["get"]["responses"].setdefault("414", too_long)
+        for operation in item.values():
+            operation["responses"].setdefault("413", too_large)
+            operation["responses"].setdefault("414", too_long)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -710,4 +725,44 @@ def build(config: Config) -> dict:
         },
         "paths": paths,
         "components": {"schemas": schemas},
+    }
+
+
+def _clicks_operation(c: Config, internal: dict) -> dict:
+    """``POST /v1/clicks`` (only in the document when VNSEARCH_CLICKS=1)."""
+    from search_api.clicks import MAX_BYTES, MAX_ID_CHARS
+
+    click = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["q", "id", "position"],
+        "properties": {
+            "q": {"type": "string", "maxLength": c.max_query_chars},
+            "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+            "position": {"type": "integer", "minimum": 1, "maximum": c.max_page_depth},
+            "page": {"type": "integer", "minimum": 1, "maximum": c.max_page_depth},
+        },
+    }
+    return {
+        "operationId": "reportClick",
+        "summary": "Which result a visitor opened (sent by the search box with sendBeacon)",
+        "description": f"At most {MAX_BYTES} bytes with a Content-Length; at most "
+        f"{c.click_rate} reports a minute per client (VNSEARCH_CLICK_RATE). Written as a "
+        "click event; the client's address is never written.",
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": click}, "application/json": {"schema": click}},
+        },
+        "responses": {
+            "204": {"description": "Recorded."},
+            "400": _problem("Not a click report of this shape.", ["invalid_click"]),
+            "413": _problem(f"Over {MAX_BYTES} bytes, or no length.", ["body_too_large"]),
+            "415": _problem("Not text/plain or application/json.", ["unsupported_media_type"]),
+            "429": _problem(
+                "Too many reports from this client this minute.",
+                ["too_many_clicks"],
+                {"Retry-After": {"schema": {"type": "integer"}}},
+            ),
+            "500": internal,
+        },
     }

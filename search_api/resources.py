@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import falcon
@@ -106,6 +107,9 @@ def query_text(req: falcon.Request, config: Config) -> str:
 class SearchResource:
     """``GET /v1/search``"""
 
+    # Set by create_app: the search event writer (search_api.events), or None.
+    events = None
+
     def __init__(self, service: SearchService, config: Config):
         self.service = service
         self.config = config
@@ -113,10 +117,14 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         parsed = self.parse(req)
-        if self.validators.not_modified(req, resp, index_version(self.service), parsed):
+        version = index_version(self.service)
+        if self.validators.not_modified(req, resp, version, parsed):
             return
         resp.media = self.service.search(parsed)
         req.context.hits = resp.media["total_hits"]
+        if self.events is not None:
+            media = resp.media
+            self.events.record("search", parsed, media, media["processing_time_ms"], version)
         if resp.media.get("timed_out"):
             # Partial results: the next try may do better, so nobody keeps these.
             resp.delete_header("ETag")
@@ -198,6 +206,10 @@ class SearchResource:
 class SuggestResource:
     """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
 
+    # Set by create_app: the event writer and the learned suggestions, or None.
+    events = None
+    learned = None
+
     def __init__(self, service: SearchService, config: Config, *, background: bool = True):
         self.snapshots = suggestions.Suggester(service, background=background)
         self.config = config
@@ -212,15 +224,24 @@ class SuggestResource:
             max_value=suggestions.MAX_LIMIT,
             default=suggestions.DEFAULT_LIMIT,
         )
+        started = time.perf_counter()
+        learned = self.learned.current() if self.learned is not None else None
         # One snapshot for the tag and the answer: they always agree.
         snap = self.snapshots.acquire()
         try:
-            if self.validators.not_modified(req, resp, snap.version, ("suggest", q, limit)):
+            tag = ("suggest", q, limit, learned.stamp if learned is not None else None)
+            if self.validators.not_modified(req, resp, snap.version, tag):
                 return
             resp.media = suggestions.suggest(snap, q, limit, self.config.max_query_words)
+            version = snap.version
         finally:
             snap.release()
+        if learned is not None:
+            resp.media = self.learned.blend(resp.media, q, limit, learned)
         req.context.hits = len(resp.media["suggestions"])
+        if self.events is not None:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.events.record("suggest", q, resp.media, elapsed, version)
 
 
 class DocumentResource:
