@@ -5,7 +5,7 @@ events, and what writing events costs a search.
     python bench/analytics.py --index-dir "$FULL" --pairs 4000 --events 1000000
 
 1. ``--events`` (default 1,000,000) events in the writer's format are generated
-   (seeded, ``search_analytics/generate.py``: Zipf queries over 30 days, five
+   (seeded, ``search_api/analytics/generate.py``: Zipf queries over 30 days, five
    worker files, one still open) into ``bench/out/analytics-events/``, then
    ``vnsearch analytics top`` and ``zero`` run as the admin runs them (a new
    process each: Python start-up, DuckDB import and the query over every file),
@@ -47,7 +47,7 @@ import perf_common as pc
 import queries as qmix
 from perf_common import OUT, ROOT, log, table
 
-from search_analytics.generate import generate
+from search_api.analytics.generate import generate
 from search_api.events import EventLog
 from search_api.search import SearchRequest
 

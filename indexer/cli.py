@@ -501,8 +501,8 @@ main.add_command(crawl_command)
 if __name__ == "__main__":
     main()
 
-# vnsearch analytics (search_analytics/cli.py: it reads the API's search events,
-# not the index, so it lives beside indexer/ and search_api/, above both)
-from search_analytics.cli import analytics  # noqa: E402
+# vnsearch analytics (search_api/analytics/cli.py: it reads the API's search events,
+# not the index)
+from search_api.analytics.cli import analytics  # noqa: E402
 
 main.add_command(analytics)

@@ -1,5 +1,5 @@
 """Search events: one JSON line per search, suggestion and result click, for
-``vnsearch analytics`` (see search_analytics/) and the learned suggestions.
+``vnsearch analytics`` (see search_api/analytics/) and the learned suggestions.
 
 Switched on by ``VNSEARCH_EVENTS_DIR``. What a line holds (and never: no IP
 address, cookie, user agent or raw query) is listed in :data:`COLUMNS`, the one
@@ -57,7 +57,7 @@ MASK = "***"
 # them already; this keeps one event line small).
 MAX_VALUE_CHARS = 200
 
-# The schema of an event line, as DuckDB types (search_analytics reads with it).
+# The schema of an event line, as DuckDB types (search_api.analytics reads with it).
 COLUMNS: dict[str, str] = {
     "v": "INTEGER",  # FORMAT
     "type": "VARCHAR",  # search | suggest | click

@@ -1,7 +1,7 @@
 """Suggestions learned from searches: what many visitors typed and found, blended
 into ``/v1/suggest`` beside the title suggestions. No HTTP here.
 
-``vnsearch analytics suggestions`` (search_analytics/suggestions.py) writes
+``vnsearch analytics suggestions`` (search_api/analytics/suggestions.py) writes
 :data:`indexer.replica.LEARNED_SUGGESTIONS` in the index home; each new
 ``index publish`` copies it into the generation it publishes and ``index pull``
 installs it with that generation on the API hosts. So the file used is the

@@ -24,7 +24,7 @@ from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _QuietH
 from test_e2e_gunicorn import Server, free_port
 
 from indexer.cli import main
-from search_analytics.generate import generate
+from search_api.analytics.generate import generate
 from search_api.server import APP, GUNICORN_CONFIG
 
 pytestmark = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from search_analytics import queries as Q
-from search_analytics.queries import Events
+from search_api.analytics import queries as Q
+from search_api.analytics.queries import Events
 
 BAR_W = 560
 LABEL_W = 220

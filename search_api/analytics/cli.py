@@ -1,4 +1,4 @@
-"""``vnsearch analytics``: a thin click layer over search_analytics (registered
+"""``vnsearch analytics``: a thin click layer over search_api.analytics (registered
 in indexer/cli.py). DuckDB is imported only when a command runs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from search_analytics import queries as Q
+from search_api.analytics import queries as Q
 
 events_dir_option = click.option(
     "--events-dir",
@@ -118,7 +118,7 @@ for _name, _func in Q.REPORTS.items():
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def report_command(events_dir, since, site, html_file, limit) -> None:
     """Write a one-file HTML report with charts (opens offline in any browser)."""
-    from search_analytics.report import render
+    from search_api.analytics.report import render
 
     ev = _open(events_dir, since, site, materialize=True)
     try:
@@ -159,7 +159,7 @@ def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> No
     /v1/suggest within a second, and `vnsearch index publish` carries it to the
     other API hosts.
     """
-    from search_analytics.suggestions import build
+    from search_api.analytics.suggestions import build
 
     ev = _open(events_dir, since, None, columns=("folded",))
     try:
