@@ -3,17 +3,21 @@
 ``read_sources(paths)`` is the entry point. Files are read by extension (see
 ``READERS``); directories are walked recursively in sorted order, skipping hidden
 entries. Problems never raise: they come out as ``Rejection`` records in the stream.
+Every reader bounds what one input may cost (``ReadLimits``; ``make_readers``
+gives the table for other limits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from .article import Article, Rejection
 from .dates import VN_TZ, parse_date
-from .html import HtmlReader, read_html_page
+from .html import HtmlConfig, HtmlReader, read_html_page
 from .jsonl import read_jsonl
+from .limits import ReadLimits
 from .portal import parse_portal_page, read_portal_page
 
 __all__ = [
@@ -21,7 +25,9 @@ __all__ = [
     "VN_TZ",
     "Article",
     "HtmlReader",
+    "ReadLimits",
     "Rejection",
+    "make_readers",
     "parse_date",
     "parse_portal_page",
     "read_html_page",
@@ -40,6 +46,22 @@ READERS: dict[str, Reader] = {
     ".html": read_html_page,
     ".htm": read_html_page,
 }
+
+
+def make_readers(
+    limits: ReadLimits | None = None, html_config: HtmlConfig | None = None
+) -> dict[str, Reader]:
+    """The ``READERS`` table with other limits and HTML selectors."""
+    limits = limits or ReadLimits()
+    jsonl = partial(read_jsonl, limits=limits)
+    html = HtmlReader(html_config, limits)
+    return {
+        ".jsonl": jsonl,
+        ".jsonl.gz": jsonl,
+        ".txt": partial(read_portal_page, limits=limits),
+        ".html": html,
+        ".htm": html,
+    }
 
 
 def read_sources(
