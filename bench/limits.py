@@ -3,7 +3,7 @@
 Part 1, the indexer: inputs past the bounds of indexer/sources/limits.py, made
 in a temporary directory (streamed, never held whole, never committed), each
 given to ``vnsearch index build --workers 1`` in a child process with the
-default limits. Printed: the input's size on disk and as read, what the build
+default limits. Printed: the input's size on disk and unpacked, what the build
 did with it, its time and the child's peak resident memory (``ru_maxrss`` from
 ``os.wait4``). Two inputs at the limits show what an accepted worst case costs.
 
@@ -56,8 +56,8 @@ def _text(chars: int) -> str:
 
 
 def huge_line_gz(path: Path) -> int:
-    """A .jsonl.gz holding one 1 GiB line between two good ones; returns the
-    bytes as read (unpacked)."""
+    """A .jsonl.gz holding one 1 GiB line between two good ones; returns its
+    unpacked size."""
     with gzip.open(path, "wb", compresslevel=9) as gz:
         gz.write(_good_line(1))
         gz.write(b'{"id": "huge", "title": "x", "body": "')
@@ -133,7 +133,7 @@ CASES: list[tuple[str, str, Callable[[Path], int]]] = [
     ("50 MiB body (one JSON line)", "big-body.jsonl", body_50mb),
     ("1,000,000,000 empty lines, gzip", "blank.jsonl.gz", blank_lines_gz),
     (
-        "20 MiB HTML page",
+        "20 MB HTML page",
         "big-page.html",
         lambda p: html_page(p, text_chars=14_000_000, filler_bytes=2_000_000),
     ),
@@ -245,7 +245,7 @@ def main() -> None:
         if args.part in ("indexer", "both"):
             rows = [_case(work, label, name, make) for label, name, make in CASES]
             print("\nIndexer, default limits, one child process per input (`--workers 1`):\n")
-            heads = ["input", "on disk", "as read", "outcome", "reason", "time", "peak RSS"]
+            heads = ["input", "on disk", "unpacked", "outcome", "reason", "time", "peak RSS"]
             print(table(heads, rows))
         if args.part in ("api", "both"):
             rows = run_api(work, args.slow_every, args.seconds)
@@ -281,7 +281,7 @@ def _case(work: Path, label: str, name: str, make: Callable[[Path], int]) -> lis
         _mb(on_disk),
         _mb(as_read),
         f"{added}, rejected {len(reasons)}",
-        reasons[-1][:100] if reasons else "-",
+        reasons[-1].split(" (--")[0] if reasons else "-",
         f"{seconds:.1f} s",
         f"{peak_kb / 1024:,.0f} MB",
     ]
