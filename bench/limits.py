@@ -238,6 +238,7 @@ def main() -> None:
     ap.add_argument("--slow-every", type=float, default=5.0, help="seconds between header lines")
     ap.add_argument("--seconds", type=float, default=10.0, help="probe time per row (part 2)")
     args = ap.parse_args()
+    failed = False
     m = machine()
     print(machine_line(m))
     with tempfile.TemporaryDirectory(prefix="vnsearch-limits-") as tmp:
@@ -247,18 +248,24 @@ def main() -> None:
             print("\nIndexer, default limits, one child process per input (`--workers 1`):\n")
             heads = ["input", "on disk", "unpacked", "outcome", "reason", "time", "peak RSS"]
             print(table(heads, rows))
+            worst = max(float(row[-1].split()[0].replace(",", "")) for row in rows)
+            print(
+                f"\nlargest peak RSS: {worst:,.0f} MB ({'under' if worst < 1000 else 'OVER'} 1 GB)"
+            )
+            failed = worst >= 1000
         if args.part in ("api", "both"):
             rows = run_api(work, args.slow_every, args.seconds)
             print("\nNormal queries (5/s, one at a time, 5 s timeout) beside abusive clients:\n")
             heads = ["front", "other clients", "queries", "failed", "p50", "p95"]
             print(table(heads, rows))
     print(f"\nload average at the end: {loadavg()}")
+    sys.exit(1 if failed else 0)
 
 
 def _case(work: Path, label: str, name: str, make: Callable[[Path], int]) -> list:
     source = work / name
     t0 = time.perf_counter()
-    as_read = make(source)
+    unpacked = make(source)
     made = time.perf_counter() - t0
     index_dir = work / f"index-{name}"
     argv = [sys.executable, "-m", "indexer.cli", "index", "build", str(source),
@@ -279,7 +286,7 @@ def _case(work: Path, label: str, name: str, make: Callable[[Path], int]) -> lis
     return [
         label,
         _mb(on_disk),
-        _mb(as_read),
+        _mb(unpacked),
         f"{added}, rejected {len(reasons)}",
         reasons[-1].split(" (--")[0] if reasons else "-",
         f"{seconds:.1f} s",
