@@ -235,6 +235,11 @@ def index_build(
     help="Delete documents of the files read in this run whose ids were not found in them.",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Apply the deletions of a crawl store even above 10% (and 20) of a site's documents.",
+)
 @workers_option
 @limitmb_option
 @wait_option
@@ -248,6 +253,7 @@ def index_update(
     index_dir: Path,
     delete_missing: bool,
     dry_run: bool,
+    allow_mass_delete: bool,
     workers: int,
     limitmb: int,
     wait: float,
@@ -281,8 +287,11 @@ def index_update(
             wait=wait,
             progress=progress,
             limitmb=limitmb,
+            allow_mass_delete=allow_mass_delete,
         ),
     )
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
 
 
@@ -300,6 +309,8 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
     from indexer.store import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     for doc_id in report.missing:
         click.secho(f"not in the index: {doc_id}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · not found {len(report.missing)}")
@@ -504,11 +515,17 @@ def serve(
         _fail(str(exc), code=2)
 
 
-# index publish / index pull (indexer/cli_replica.py; it does not import this module)
-from indexer.cli_replica import index_publish, index_pull  # noqa: E402
+# index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)
+from indexer.cli_replica import index_keygen, index_publish, index_pull  # noqa: E402
 
+index.add_command(index_keygen)
 index.add_command(index_publish)
 index.add_command(index_pull)
+
+# vnsearch crawl (indexer/crawl/cli.py)
+from indexer.crawl.cli import crawl_command  # noqa: E402
+
+main.add_command(crawl_command)
 
 
 if __name__ == "__main__":

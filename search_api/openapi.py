@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest
 from search_api.config import Config
 from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
 from search_api.resources import DEFAULT_PER_PAGE
 from search_api.search import DEFAULT_FACETS, FACETS, SORTS
+
+# The years the indexer accepts (MIN_YEAR-MAX_YEAR, 1900-2200) as a pattern a
+# schema-driven client (and the fuzzer) can follow; JSON Schema has no minimum
+# for date strings. tests/test_integrity.py checks it against the constants.
+_DATE_RANGE = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-"
 
 VERSION = "1.0.0"
 
@@ -146,18 +152,20 @@ def build(config: Config) -> dict:
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
             "relevance (newest first when q is empty), newest, oldest, or popular (views, "
-            "then newest). Undated documents "
-            "come last.",
+            "then newest; documents without a view count after every counted one). Undated "
+            "documents come last.",
         ),
         _param(
             "from",
-            {"type": "string", "format": "date"},
-            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded.",
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
+            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (the dates the indexer accepts).",
         ),
         _param(
             "to",
-            {"type": "string", "format": "date"},
-            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from.",
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
+            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.",
         ),
         _param(
             "category",
@@ -508,7 +516,9 @@ def build(config: Config) -> dict:
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
-                        "description": "The document id (as in hits[].id), URL-encoded.",
+                        "description": "The document id (as in hits[].id), URL-encoded; "
+                        "compared after NFC normalisation. Ids never contain '/' (the indexer "
+                        "refuses them).",
                     }
                 ],
                 "responses": {
@@ -530,8 +540,8 @@ def build(config: Config) -> dict:
                 "parameters": [
                     _param(
                         "year",
-                        {"type": "integer", "minimum": 1900, "maximum": 2200},
-                        "Year.",
+                        {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                        f"Year, {MIN_YEAR} to {MAX_YEAR} (the years the indexer accepts).",
                         required=True,
                     ),
                     _param(

@@ -22,6 +22,7 @@ from pathlib import Path
 import falcon
 import falcon.uri
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest as suggestions
 from search_api.config import Config
 from search_api.errors import APIError, param_error
@@ -173,6 +174,11 @@ class SearchResource:
 
         date_from = date_param(req, "from")
         date_to = date_param(req, "to")
+        for name, day in (("from", date_from), ("to", date_to)):
+            if day and not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise param_error(
+                    name, f'The "{name}" date must be from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.'
+                )
         if date_from and date_to and date_from > date_to:
             raise param_error("from", 'The "from" date is after the "to" date.')
 
@@ -273,7 +279,7 @@ class CalendarResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "year", "month"))
-        year = int_param(req, "year", required=True, min_value=1900, max_value=2200)
+        year = int_param(req, "year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
         month = int_param(req, "month", required=True, min_value=1, max_value=12)
         filters = SearchRequest(
             q=query_text(req, self.config),

@@ -19,7 +19,14 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from indexer.cli import main
-from indexer.sources import Article, ReadLimits, Rejection, make_readers, read_sources
+from indexer.sources import (
+    READERS,
+    Article,
+    ReadLimits,
+    Rejection,
+    make_readers,
+    read_sources,
+)
 from indexer.sources.html import nesting_depth
 from indexer.sources.limits import BlankRun, read_lines
 from indexer.store import IndexHome, build
@@ -271,6 +278,10 @@ def test_a_page_body_past_the_field_limit_is_rejected(tmp_path: Path) -> None:
         assert isinstance(ok, Article)
 
 
+def test_the_table_with_limits_reads_every_format_the_default_one_does() -> None:
+    assert set(make_readers(ReadLimits(line_bytes=10))) == set(READERS)
+
+
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="--max-line-bytes must be a positive integer"):
         ReadLimits(line_bytes=0)
@@ -285,7 +296,7 @@ def test_the_cli_takes_every_limit_as_a_flag_or_a_variable(tmp_path: Path) -> No
 
     result = runner.invoke(main, [*common, "--max-field-chars", "100"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "read 2 · added 2" in result.output
+    assert "read 3 · added 2" in result.output and "rejected 1" in result.output
     assert f"rejected: {source}:line 2: 'body' has 500 characters" in result.output
 
     result = runner.invoke(

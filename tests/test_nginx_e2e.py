@@ -1,7 +1,8 @@
 """Scaling out: a real nginx, configured by deploy/nginx/vnsearch.conf, in front of
 two API instances (gunicorn), each on its own index copy made by ``index pull``.
 
-- A new generation is published and pulled by both hosts while a query stream
+- A new generation is published (signed) and pulled by both hosts (each
+  checking the signature with the publisher's public key) while a query stream
   runs through nginx: not one request fails, and within seconds both hosts
   report the new generation and the new document is found.
 - One API instance is SIGKILLed (master and workers) under the stream: nginx
@@ -37,9 +38,11 @@ import httpx
 import pytest
 from conftest import FIXTURE_ARTICLES, ROOT
 from loopback_clients import IdleSockets, SlowHeaders, probe
+from replica_support import PUBLISHER, write_pair
 from test_e2e_gunicorn import Server, _clean_env, free_port
 
 from indexer.replica import publish, pull
+from indexer.signing import load_trusted
 from indexer.store import IndexHome, build
 from search_api.server import gunicorn_command
 
@@ -177,6 +180,13 @@ class Cluster:
     hosts: list[IndexHome]
     apis: list[Server]
     nginx: Nginx
+    verify_key: Path  # the publisher's public key, as copied to every API host
+
+    def publish(self):
+        return publish(self.origin, self.dist, signer=PUBLISHER)
+
+    def pull(self, home: IndexHome):
+        return pull(home, self.dist, trusted=load_trusted([self.verify_key]))
 
 
 @pytest.fixture
@@ -187,11 +197,13 @@ def cluster_factory(tmp_path: Path) -> Iterator:
         origin = IndexHome(tmp_path / "origin")
         dist = tmp_path / "dist"
         build(origin, FIXTURE_ARTICLES)
-        publish(origin, dist)
+        _, verify_key = write_pair(tmp_path / "keys")
         hosts, apis = [], []
+        cluster = Cluster(origin, dist, hosts, apis, None, verify_key)  # type: ignore[arg-type]
+        cluster.publish()
         for i in (1, 2):
             home = IndexHome(tmp_path / f"host{i}")
-            assert pull(home, dist).generation == "g000001"
+            assert cluster.pull(home).generation == "g000001"
             port = free_port()
             argv, env, _ = gunicorn_command(
                 bind=f"127.0.0.1:{port}",
@@ -216,7 +228,8 @@ def cluster_factory(tmp_path: Path) -> Iterator:
         nginx = Nginx(tmp_path / "nginx", free_port(), upstreams)
         started.append(nginx)
         nginx.wait_ready()
-        return Cluster(origin, dist, hosts, apis, nginx)
+        cluster.nginx = nginx
+        return cluster
 
     yield make
     for thing in reversed(started):
@@ -303,10 +316,12 @@ def test_new_generation_rolls_across_hosts_behind_nginx_without_a_failed_request
     with QueryStream(cluster.nginx.base) as stream:
         time.sleep(2.0)
         build(cluster.origin, [*FIXTURE_ARTICLES, EXTRA])
-        assert publish(cluster.origin, cluster.dist).publication == "g000002.1"
+        published = cluster.publish()
+        assert (published.publication, published.signed_by) == ("g000002.1", "publisher")
         switch_started = time.monotonic()
         for home in cluster.hosts:
-            assert pull(home, cluster.dist).action == "new"
+            report = cluster.pull(home)
+            assert (report.action, report.signed_by) == ("new", "publisher.pub")
         pulled = time.monotonic()
 
         # Every host reports the new generation...

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
-from .article import Article, Rejection
+from .article import Article, Gone, Rejection
+from .crawlstore import read_crawl_store
 from .dates import VN_TZ, parse_date
 from .html import HtmlConfig, HtmlReader, read_html_page
 from .jsonl import read_jsonl
@@ -24,19 +25,21 @@ __all__ = [
     "READERS",
     "VN_TZ",
     "Article",
+    "Gone",
     "HtmlReader",
     "ReadLimits",
     "Rejection",
     "make_readers",
     "parse_date",
     "parse_portal_page",
+    "read_crawl_store",
     "read_html_page",
     "read_jsonl",
     "read_portal_page",
     "read_sources",
 ]
 
-Reader = Callable[[Path], Iterator[Article | Rejection]]
+Reader = Callable[[Path], Iterator[Article | Gone | Rejection]]
 
 # File name ending (lower case) -> reader. A new format is one more line here.
 READERS: dict[str, Reader] = {
@@ -45,17 +48,21 @@ READERS: dict[str, Reader] = {
     ".txt": read_portal_page,
     ".html": read_html_page,
     ".htm": read_html_page,
+    # A crawl store written by `vnsearch crawl` (indexer/crawl/store.py).
+    ".sqlite": read_crawl_store,
 }
 
 
 def make_readers(
     limits: ReadLimits | None = None, html_config: HtmlConfig | None = None
 ) -> dict[str, Reader]:
-    """The ``READERS`` table with other limits and HTML selectors."""
+    """The ``READERS`` table with other limits and HTML selectors (the crawl store,
+    written by ``vnsearch crawl`` with its own size limits, is read as it is)."""
     limits = limits or ReadLimits()
     jsonl = partial(read_jsonl, limits=limits)
     html = HtmlReader(html_config, limits)
     return {
+        **READERS,
         ".jsonl": jsonl,
         ".jsonl.gz": jsonl,
         ".txt": partial(read_portal_page, limits=limits),
@@ -66,7 +73,7 @@ def make_readers(
 
 def read_sources(
     paths: Iterable[str | Path], *, readers: dict[str, Reader] | None = None
-) -> Iterator[Article | Rejection]:
+) -> Iterator[Article | Gone | Rejection]:
     """Yield the records of every file named in ``paths`` or found under a named directory.
 
     ``readers`` replaces the ``READERS`` table (e.g. an HTML reader with site selectors).

@@ -35,8 +35,22 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
                int: "integer", float: "number", type(None): "null"}  # fmt: skip
 
 
+CUT_OFF = (
+    "the file looks cut off (its last line, {n}, has no newline and does not parse): "
+    "update --delete-missing deletes nothing from it"
+)
+
+
 class _BadRecord(ValueError):
     """A line that cannot become an Article; the message is the reason."""
+
+    unparsable = False
+
+
+class _Unparsable(_BadRecord):
+    """A line that is not JSON at all (or not UTF-8)."""
+
+    unparsable = True
 
 
 _DEFAULT_LIMITS = ReadLimits()
@@ -46,8 +60,9 @@ def read_jsonl(path: Path, limits: ReadLimits = _DEFAULT_LIMITS) -> Iterator[Art
     """Yield an Article or a Rejection for every non-blank line of ``path``.
 
     A file that cannot be opened, or a gzip stream that breaks off, ends with one
-    ``Rejection(location="file")`` after the records read so far; so does a run
-    of blank lines longer than ``limits.blank_bytes``.
+    ``Rejection(location="file")`` after the records read so far; so does a file
+    whose last line has no newline and does not parse (cut off mid-write), and a
+    run of blank lines longer than ``limits.blank_bytes``.
     """
     path = Path(path)
     source = str(path)
@@ -67,7 +82,15 @@ def read_jsonl(path: Path, limits: ReadLimits = _DEFAULT_LIMITS) -> Iterator[Art
                 try:
                     yield _article(raw, origin=f"{path}:{n}", limits=limits)
                 except _BadRecord as exc:
-                    yield Rejection(source, f"line {n}", str(exc))
+                    if raw.endswith(b"\n") or not exc.unparsable:
+                        yield Rejection(source, f"line {n}", str(exc))
+                        continue
+                    # The last line, without its newline, and broken: the file
+                    # was cut off (a copy or download still running). The file
+                    # rejection tells ``update --delete-missing`` to keep the
+                    # documents of this file that were not read.
+                    yield Rejection(source, f"line {n}", f"no newline at the end and {exc}")
+                    yield Rejection(source, "file", CUT_OFF.format(n=n))
     except BlankRun as exc:
         yield Rejection(source, "file", str(exc))
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -83,8 +106,8 @@ def _article(raw: bytes, *, origin: str, limits: ReadLimits) -> Article:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
-            raise _BadRecord(f"not valid UTF-8: {bad.reason} at byte {bad.start}") from None
-        raise _BadRecord(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            raise _Unparsable(f"not valid UTF-8: {bad.reason} at byte {bad.start}") from None
+        raise _Unparsable(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise _BadRecord(f"expected a JSON object, got {_type(obj)}")
     # Before any parsing of a value: a 5 MB 'published' string is not a date.
