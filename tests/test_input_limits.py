@@ -126,6 +126,18 @@ def test_the_body_walk_has_no_recursion_limit(tmp_path: Path) -> None:
     assert record.body == "Nội dung nằm rất sâu."
 
 
+def test_a_crawled_page_nested_too_deep_is_no_article_not_a_crash() -> None:
+    from indexer.crawl.extract import extract_page
+    from indexer.sources.html import SiteRules
+
+    got = extract_page(
+        nested_page(5000), url="https://p.example.vn/a", doc_id="a", site="p",
+        rules=SiteRules(), is_article=True, min_body_chars=1,
+    )  # fmt: skip
+    assert got.article is None
+    assert got.reason.startswith("not an article: elements nested deeper than 512")
+
+
 # -- 7. bytes per line, per page, per field; blank runs ------------------------------------
 
 

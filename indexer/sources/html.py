@@ -262,7 +262,7 @@ def _category(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str:
     return ""
 
 
-def _lines(node: LexborNode, max_depth: int) -> list[str]:
+def _lines(node: LexborNode, max_depth: int = ReadLimits.html_depth) -> list[str]:
     """The text under ``node``, one line per block element. A loop with its own
     stack, not recursion: a page of 5,000 nested <div> once ended the whole run
     with a RecursionError. Deeper than ``max_depth`` raises ``ValueError``."""
