@@ -7,6 +7,7 @@ Exit codes (part of the contract, documented in docs/operations.md):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from indexer.sources.limits import OPTIONS as LIMIT_OPTIONS
+from indexer.sources.limits import ReadLimits
 from indexer.store import IndexHome, IndexMissing, NothingIndexed, Report, StoreError
 
 EXIT_ERROR, EXIT_NO_INDEX, EXIT_CORRUPT = 1, 3, 65
@@ -133,19 +136,41 @@ limitmb_option = click.option(
 )
 
 
-def _read(sources: tuple[Path, ...], html_config: Path | None):
-    from indexer.sources import READERS, HtmlReader, read_sources
+def limit_options(func):
+    """The bounds on one input (indexer/sources/limits.py) as options, each also
+    read from its VNSEARCH_* variable; the command gets them as ``limits``."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        limits = ReadLimits(**{name: kwargs.pop(name) for name in LIMIT_OPTIONS})
+        return func(*args, limits=limits, **kwargs)
+
+    defaults = ReadLimits()
+    for name, (flag, variable, text) in reversed(LIMIT_OPTIONS.items()):
+        wrapper = click.option(
+            flag,
+            name,
+            type=click.IntRange(1),
+            default=getattr(defaults, name),
+            envvar=variable,
+            show_default=True,
+            show_envvar=True,
+            help=text,
+        )(wrapper)
+    return wrapper
+
+
+def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimits):
+    from indexer.sources import make_readers, read_sources
     from indexer.sources.html import load_html_config
 
-    readers = None
+    config = None
     if html_config:
         try:
             config = load_html_config(html_config)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--html-config") from None
-        reader = HtmlReader(config)
-        readers = {**READERS, ".html": reader, ".htm": reader}
-    return read_sources(sources, readers=readers)
+    return read_sources(sources, readers=make_readers(limits, config))
 
 
 @index.command("build")
@@ -155,6 +180,7 @@ def _read(sources: tuple[Path, ...], html_config: Path | None):
 @limitmb_option
 @wait_option
 @html_config_option
+@limit_options
 @report_option
 @quiet_option
 @_store_errors
@@ -165,6 +191,7 @@ def index_build(
     limitmb: int,
     wait: float,
     html_config: Path | None,
+    limits: ReadLimits,
     report_file: Path | None,
     quiet: bool,
 ) -> None:
@@ -173,11 +200,12 @@ def index_build(
     SOURCES are JSON Lines files (.jsonl, .jsonl.gz), scraped portal pages
     (.txt), saved HTML pages (.html, .htm) or directories of them (walked
     recursively). The live index keeps serving until the new one is complete.
+    An input past a --max-* limit is rejected with its reason; the run goes on.
     """
     from indexer.store import build
 
     home = IndexHome(index_dir)
-    items = _read(sources, html_config)
+    items = _read(sources, html_config, limits)
     report = _with_progress(
         "indexing",
         quiet,
@@ -216,6 +244,7 @@ def index_build(
 @limitmb_option
 @wait_option
 @html_config_option
+@limit_options
 @report_option
 @quiet_option
 @_store_errors
@@ -229,6 +258,7 @@ def index_update(
     limitmb: int,
     wait: float,
     html_config: Path | None,
+    limits: ReadLimits,
     report_file: Path | None,
     quiet: bool,
 ) -> None:
@@ -243,7 +273,7 @@ def index_update(
     from indexer.store import update
 
     home = IndexHome(index_dir)
-    items = _read(sources, html_config)
+    items = _read(sources, html_config, limits)
     report = _with_progress(
         "reading",
         quiet,

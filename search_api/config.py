@@ -54,6 +54,9 @@ class Config:
     log_ips: bool = False
     # Serving (read by the gunicorn config and server.run()).
     bind: str = "127.0.0.1:8000"
+    # A proxy (nginx) reads requests whole before they reach gunicorn; without one,
+    # `vnsearch serve` warns when it binds an address other machines can reach.
+    behind_proxy: bool = False
     workers: int = 2
     threads: int = 4
     # gunicorn: seconds of silence after which a worker is killed and replaced,
@@ -176,6 +179,7 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "cache_max_age": _int,
     "log_ips": _bool,
     "bind": _text,
+    "behind_proxy": _bool,
     "workers": _int,
     "threads": _int,
     "worker_timeout": _int,
@@ -274,6 +278,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "cache_max_age": _at_least(0, 31_536_000),
     "log_ips": _check_bool,
     "bind": _check_bind,
+    "behind_proxy": _check_bool,
     "workers": _at_least(1, 256),
     "threads": _at_least(1, 1_000),
     "worker_timeout": _at_least(1, 3_600),

@@ -90,6 +90,31 @@ def single_params(req: falcon.Request, names: tuple[str, ...]) -> None:
             raise param_error(name, f'The "{name}" parameter may be given only once.')
 
 
+# Integers and dates as the document writes them, in ASCII digits. Python's int()
+# would also take "5_0" (50), " 5", "+5" and other scripts' digits ("٥"), and
+# strptime "2017-3-7"; the fuzzer's hunt for accepted invalid input (issue 15,
+# item 13) is what found that.
+_INTEGER = re.compile(r"-?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def int_param(req: falcon.Request, name: str, **kwargs) -> int | None:
+    """``req.get_param_as_int`` for integers written in ASCII digits only."""
+    raw = req.params.get(name)
+    for value in raw if isinstance(raw, list) else () if raw is None else (raw,):
+        if not _INTEGER.fullmatch(value):
+            raise param_error(name, f'The "{name}" parameter must be an integer (digits 0-9).')
+    return req.get_param_as_int(name, **kwargs)
+
+
+def date_param(req: falcon.Request, name: str):
+    """``req.get_param_as_date`` for YYYY-MM-DD in ASCII digits only."""
+    value = req.get_param(name)
+    if value is not None and not _DATE.fullmatch(value):
+        raise param_error(name, f'The "{name}" parameter must be a date as YYYY-MM-DD.')
+    return req.get_param_as_date(name, format_string=DATE_FORMAT)
+
+
 def query_text(req: falcon.Request, config: Config) -> str:
     """``q`` within the configured length limits (400 ``query_too_long`` if not)."""
     q = req.get_param("q", default="")
@@ -135,8 +160,9 @@ class SearchResource:
         single_params(req, _SINGLE)
         q = query_text(req, cfg)
 
-        page = req.get_param_as_int("page", min_value=1, default=1)
-        per_page = req.get_param_as_int(
+        page = int_param(req, "page", min_value=1, default=1)
+        per_page = int_param(
+            req,
             "per_page",
             min_value=1,
             max_value=cfg.max_per_page,
@@ -154,8 +180,8 @@ class SearchResource:
         if sort not in SORTS:
             raise param_error("sort", f'The "sort" parameter must be one of {", ".join(SORTS)}.')
 
-        date_from = req.get_param_as_date("from", format_string=DATE_FORMAT)
-        date_to = req.get_param_as_date("to", format_string=DATE_FORMAT)
+        date_from = date_param(req, "from")
+        date_to = date_param(req, "to")
         for name, day in (("from", date_from), ("to", date_to)):
             if day and not MIN_YEAR <= day.year <= MAX_YEAR:
                 raise param_error(
@@ -218,7 +244,8 @@ class SuggestResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "limit"))
         q = query_text(req, self.config)
-        limit = req.get_param_as_int(
+        limit = int_param(
+            req,
             "limit",
             min_value=1,
             max_value=suggestions.MAX_LIMIT,
@@ -273,8 +300,8 @@ class CalendarResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "year", "month"))
-        year = req.get_param_as_int("year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
-        month = req.get_param_as_int("month", required=True, min_value=1, max_value=12)
+        year = int_param(req, "year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
+        month = int_param(req, "month", required=True, min_value=1, max_value=12)
         filters = SearchRequest(
             q=query_text(req, self.config),
             categories=self.search._values(req, "category"),
@@ -299,7 +326,7 @@ class _DocumentListResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
         single_params(req, ("n",))
-        n = req.get_param_as_int("n", min_value=1, max_value=self.MAX_N, default=5)
+        n = int_param(req, "n", min_value=1, max_value=self.MAX_N, default=5)
         version = index_version(self.service)
         answer = getattr(self.service, self.what)(doc_id, n)
         if answer is None:

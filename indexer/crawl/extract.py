@@ -88,7 +88,10 @@ def extract_page(
         return Extracted(None, "not an article (the site's 'articles' patterns)", links, feeds)
     if is_article is None and (density := _link_density(tree)) > MAX_LINK_DENSITY:
         return Extracted(None, f"not an article: {density:.0%} of its text is links", links, feeds)
-    text_lines = _lines(tree.body) if tree.body is not None else []
+    try:
+        text_lines = _lines(tree.body) if tree.body is not None else []
+    except ValueError as exc:  # nested deeper than the HTML depth limit
+        return Extracted(None, f"not an article: {exc}", links, feeds)
     title = body = category = None
     published: datetime | date | None = None
     views: int | None = None

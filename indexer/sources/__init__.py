@@ -3,18 +3,22 @@
 ``read_sources(paths)`` is the entry point. Files are read by extension (see
 ``READERS``); directories are walked recursively in sorted order, skipping hidden
 entries. Problems never raise: they come out as ``Rejection`` records in the stream.
+Every reader bounds what one input may cost (``ReadLimits``; ``make_readers``
+gives the table for other limits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from .article import Article, Gone, Rejection
 from .crawlstore import read_crawl_store
 from .dates import VN_TZ, parse_date
-from .html import HtmlReader, read_html_page
+from .html import HtmlConfig, HtmlReader, read_html_page
 from .jsonl import read_jsonl
+from .limits import ReadLimits
 from .portal import parse_portal_page, read_portal_page
 
 __all__ = [
@@ -23,7 +27,9 @@ __all__ = [
     "Article",
     "Gone",
     "HtmlReader",
+    "ReadLimits",
     "Rejection",
+    "make_readers",
     "parse_date",
     "parse_portal_page",
     "read_crawl_store",
@@ -45,6 +51,24 @@ READERS: dict[str, Reader] = {
     # A crawl store written by `vnsearch crawl` (indexer/crawl/store.py).
     ".sqlite": read_crawl_store,
 }
+
+
+def make_readers(
+    limits: ReadLimits | None = None, html_config: HtmlConfig | None = None
+) -> dict[str, Reader]:
+    """The ``READERS`` table with other limits and HTML selectors (the crawl store,
+    written by ``vnsearch crawl`` with its own size limits, is read as it is)."""
+    limits = limits or ReadLimits()
+    jsonl = partial(read_jsonl, limits=limits)
+    html = HtmlReader(html_config, limits)
+    return {
+        **READERS,
+        ".jsonl": jsonl,
+        ".jsonl.gz": jsonl,
+        ".txt": partial(read_portal_page, limits=limits),
+        ".html": html,
+        ".htm": html,
+    }
 
 
 def read_sources(
