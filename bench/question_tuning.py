@@ -118,10 +118,10 @@ def evaluate(service: SearchService, queries: list[dict], form: str) -> dict:
 
 
 def parse_value(text: str):
-    for cast in (int, float):
+    for cast in (int, float, json.loads):
         try:
             return cast(text)
-        except ValueError:
+        except ValueError:  # json.JSONDecodeError is one
             pass
     return text
 

@@ -92,6 +92,10 @@ LONG_MIN_WORDS = 4
 LONG_MSM = 0.3
 W_LONG_STOP = 0.1
 W_LONG_QUESTION = 0.05
+W_LONG_PAIR = 0.0
+LONG_FIELD_WEIGHT = {"t": 0.3, "b": 1.0}
+W_LONG_ADJACENT = 0.25
+W_LONG_LONGER_RUN = 0.5
 # Most syllables a query is evaluated with; a longer one keeps its most
 # informative (docs/api.md "Long queries").
 MAX_QUERY_TERMS = 64
@@ -530,13 +534,13 @@ def _clause_mask(snap: Snapshot, clause: _Clause) -> np.ndarray:
     return out
 
 
-def _function_word(syl: Syllable) -> bool:
-    return syl.key in STOPWORDS or syl.key in QUESTION_WORDS
+def _function_word(key: str) -> bool:
+    return key in STOPWORDS or key in QUESTION_WORDS
 
 
-def _informative(clauses: list[_Clause]) -> list[_Clause]:
+def _informative(clauses: list[_Clause], function: set[int]) -> list[_Clause]:
     """The clauses that say what a question is about: neither optional nor a
-    single stopword or question word."""
+    single stopword or question word (``function`` holds their ids)."""
     return [
         c
         for c in clauses
@@ -544,17 +548,19 @@ def _informative(clauses: list[_Clause]) -> list[_Clause]:
         and not (
             len(c.alternatives) == 1
             and len(c.alternatives[0]) == 1
-            and _function_word(c.alternatives[0][0])
+            and id(c.alternatives[0][0]) in function
         )
     ]
 
 
-def _syllable_weight(syl: Syllable, long_query: bool) -> float:
+def _syllable_weight(syl: Syllable, read: str, long_query: bool) -> float:
+    """``read`` is the syllable's key form, or for an unaccented query its
+    likely reading (``gi`` read as ``gì`` is a question word)."""
     if not long_query:
         return W_STOP if syl.key in STOPWORDS else 1.0
-    if syl.key in QUESTION_WORDS:
+    if read in QUESTION_WORDS:
         return W_LONG_QUESTION
-    return W_LONG_STOP if syl.key in STOPWORDS else 1.0
+    return W_LONG_STOP if read in STOPWORDS else 1.0
 
 
 def _keep_informative(snap: Snapshot, pq: ParsedQuery, limit: int) -> str | None:
@@ -572,7 +578,7 @@ def _keep_informative(snap: Snapshot, pq: ParsedQuery, limit: int) -> str | None
             return (0, 0, i)
         syl = g.syllables[0]
         df = snap.term_df("tf", syl.folded) + snap.term_df("bf", syl.folded)
-        return (1 + _function_word(syl) + (df == 0), df, i)
+        return (1 + _function_word(syl.key) + (df == 0), df, i)
 
     keep, seen, budget = set(), set(), limit
     for i in sorted(range(len(pq.groups)), key=rank):
@@ -609,7 +615,9 @@ def _plan(
     all_sylls = pq.syllables
     reading = None if accented else _likely_reading(snap, all_sylls)
     clauses = _clauses(pq, abbreviations)
-    informative = _informative(clauses)
+    reads = reading or [s.key for s in all_sylls]
+    function = {id(s) for s, r in zip(all_sylls, reads, strict=True) if _function_word(r)}
+    informative = _informative(clauses, function)
     # A question or any long query: scored over all its words, matched by a
     # share of its informative ones (see LONG_MIN_WORDS).
     long_query = len(informative) >= LONG_MIN_WORDS
@@ -659,16 +667,24 @@ def _plan(
 
     # Ranking.
     deadline.check()
-    weights = [_syllable_weight(syl, long_query) for syl in all_sylls]
+    weights = [_syllable_weight(s, r, long_query) for s, r in zip(all_sylls, reads, strict=True)]
     for i, (syl, weight) in enumerate(zip(all_sylls, weights, strict=True)):
-        _score_syllable(snap, scores, syl, accented, weight, reading[i] if reading else None)
+        _score_syllable(
+            snap,
+            scores,
+            syl,
+            accented,
+            weight,
+            reading[i] if reading else None,
+            LONG_FIELD_WEIGHT if long_query else None,
+        )
         variant = yi_variant(syl.folded)
         if variant:
             _add(snap, scores, variant, W_FOLD * weight, forms=("f",))
     for j, (a, b) in enumerate(itertools.pairwise(all_sylls)):
         pair_reading = (reading[j], reading[j + 1]) if reading else None
         # In a long query a pair weighs as its lighter syllable (là_gì is no evidence).
-        scale = min(weights[j], weights[j + 1]) if long_query else 1.0
+        scale = W_LONG_PAIR * min(weights[j], weights[j + 1]) if long_query else 1.0
         _score_pair(snap, scores, a, b, accented, pair_reading, scale)
     folds = {s.folded for s in all_sylls}
     for clause in clauses:
@@ -729,6 +745,7 @@ def _score_syllable(
     accented: bool,
     weight: float,
     reading: str | None,
+    field_weight: dict[str, float] | None = None,
 ) -> None:
     """Graded evidence for one query syllable. The exact key form scores with its
     own idf; other tones and the folded form are evidence of the folded word only,
@@ -745,7 +762,7 @@ def _score_syllable(
     else:
         graded = [(reading, W_READING)] if reading else []
     for prefix in ("t", "b"):
-        fw = weight * FIELD_WEIGHT[prefix]
+        fw = weight * (field_weight or FIELD_WEIGHT)[prefix]
         folded = snap.postings(prefix + "f", syl.folded)
         if not folded.df:
             continue
@@ -820,9 +837,12 @@ def _score_adjacent_runs(
             runs, run_counts(snap, prefix + "p", docs, forms, runs), strict=True
         ):
             if len(where):
+                adjacent, longer = (
+                    (W_LONG_ADJACENT, W_LONG_LONGER_RUN) if weights else (W_ADJACENT, W_LONGER_RUN)
+                )
                 weight = (
-                    W_ADJACENT
-                    * (1.0 if run.end - run.start == 2 else W_LONGER_RUN)
+                    adjacent
+                    * (1.0 if run.end - run.start == 2 else longer)
                     * sum(idf[run.start : run.end])
                     * (K1 + 1.0)
                 )
