@@ -211,7 +211,8 @@ class SuggestResource:
         try:
             if self.validators.not_modified(req, resp, snap.version, ("suggest", q, limit)):
                 return
-            resp.media = suggestions.suggest(snap, q, limit, self.config.max_query_words)
+            # Suggestions complete a title from the last words typed: a few suffice.
+            resp.media = suggestions.suggest(snap, q, limit, min(self.config.max_query_words, 32))
         finally:
             snap.release()
         req.context.hits = len(resp.media["suggestions"])

@@ -88,7 +88,9 @@ W_LONGER_RUN = 0.5
 # ceil(LONG_MSM * informative words) of them (at least one). Its stopwords and
 # question words weigh W_LONG_STOP and W_LONG_QUESTION. Chosen on the dev split
 # of questions-dev with bench/question_tuning.py (docs/benchmarks.md).
-LONG_MIN_WORDS = 4
+LONG_MIN_WORDS = 6
+# ... or with a question word (gì, nào, bao nhiêu...) and this many.
+QUESTION_MIN_WORDS = 2
 LONG_MSM = 0.3
 W_LONG_STOP = 0.1
 W_LONG_QUESTION = 0.05
@@ -620,7 +622,8 @@ def _plan(
     informative = _informative(clauses, function)
     # A question or any long query: scored over all its words, matched by a
     # share of its informative ones (see LONG_MIN_WORDS).
-    long_query = len(informative) >= LONG_MIN_WORDS
+    asks = any(r in QUESTION_WORDS for r in reads)
+    long_query = len(informative) >= (QUESTION_MIN_WORDS if asks else LONG_MIN_WORDS)
 
     # Matching: every clause (stopwords aside), every phrase, no excluded word;
     # for a long query, LONG_MSM of its informative clauses.
