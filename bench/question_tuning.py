@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     home = index_home(args.data, args.rebuild)
-    queries = [json.loads(line) for line in open(args.data / "queries.jsonl", encoding="utf-8")]
+    lines = (args.data / "queries.jsonl").read_text("utf-8").splitlines()
+    queries = [json.loads(line) for line in lines if line.strip()]
     queries = [q for q in queries if q["split"] == args.split]
     if args.limit:
         queries = queries[: args.limit]

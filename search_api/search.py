@@ -89,8 +89,9 @@ W_LONGER_RUN = 0.5
 # question words weigh W_LONG_STOP and W_LONG_QUESTION. Chosen on the dev split
 # of questions-dev with bench/question_tuning.py (docs/benchmarks.md).
 LONG_MIN_WORDS = 6
-# ... or with a question word (gì, nào, bao nhiêu...) and this many.
+# ... or with a question word that only asks (ASKING) and this many.
 QUESTION_MIN_WORDS = 2
+ASKING = frozenset(["gì", "nào", "đâu", "bao", "nhiêu", "mấy", "chăng", "hả", "nhỉ"])
 LONG_MSM = 0.3
 W_LONG_STOP = 0.1
 W_LONG_QUESTION = 0.05
@@ -403,16 +404,12 @@ class SearchService:
 
     def _matched(self, snap: Snapshot, req: SearchRequest) -> np.ndarray:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(
-            snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms
-        )
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms)
         return np.flatnonzero(plan.mask & _filters(snap, req))
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(
-            snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms
-        )
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms)
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
         total = len(matched)
@@ -580,7 +577,7 @@ def _keep_informative(snap: Snapshot, pq: ParsedQuery, limit: int) -> str | None
             return (0, 0, i)
         syl = g.syllables[0]
         df = snap.term_df("tf", syl.folded) + snap.term_df("bf", syl.folded)
-        return (1 + _function_word(syl.key) + (df == 0), df, i)
+        return (1 + 2 * _function_word(syl.key) + (df == 0), df, i)
 
     keep, seen, budget = set(), set(), limit
     for i in sorted(range(len(pq.groups)), key=rank):
@@ -622,7 +619,7 @@ def _plan(
     informative = _informative(clauses, function)
     # A question or any long query: scored over all its words, matched by a
     # share of its informative ones (see LONG_MIN_WORDS).
-    asks = any(r in QUESTION_WORDS for r in reads)
+    asks = any(r in ASKING for r in reads)
     long_query = len(informative) >= (QUESTION_MIN_WORDS if asks else LONG_MIN_WORDS)
 
     # Matching: every clause (stopwords aside), every phrase, no excluded word;
@@ -654,11 +651,7 @@ def _plan(
         phrases &= ~_any_form(snap, pq.excluded)
     strict = mask & phrases
     relaxed = False
-    if (
-        not long_query
-        and len(required) >= RELAX_MIN_CLAUSES
-        and int(strict.sum()) < RELAX_BELOW
-    ):
+    if not long_query and len(required) >= RELAX_MIN_CLAUSES and int(strict.sum()) < RELAX_BELOW:
         # A natural question rarely has every word in one document: accept most of them.
         count = np.zeros(n, dtype=np.int16)
         for m in required:
