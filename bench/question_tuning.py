@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for form in forms:
             r = evaluate(service, queries, form)
             cells = [
-                f"{r[b]['mrr']:.3f}/{r[b]['recall']:.3f}" if b in r else "-"
+                f"{r[b]['mrr']:.4f}/{r[b]['recall']:.4f}" if b in r else "-"
                 for b in [b for *_, b in BUCKETS] + ["all"]
             ]
             t = r["_time"]

@@ -63,6 +63,10 @@ W_READING = 0.35
 # Did-you-mean / likely reading: candidates per syllable, and the score of a
 # pair of forms seen together in the index (a bonus, plus a log of the count).
 READING_CANDIDATES = 10
+# A query of READING_LONG syllables or more reads with fewer candidates per
+# syllable: the cost grows with their square, and questions-dev's unaccented
+# dev split ranks the same with 5 as with 10 (docs/benchmarks.md).
+READING_LONG, READING_LONG_CANDIDATES = 8, 5
 LINK_SEEN, LINK_COUNT = 6.0, 1.5
 # Weight of the syllables an abbreviation expands to (or contracts to).
 W_ABBREVIATION = 0.8
@@ -681,7 +685,8 @@ def _plan(
         pair_reading = (reading[j], reading[j + 1]) if reading else None
         # In a long query a pair weighs as its lighter syllable (là_gì is no evidence).
         scale = W_LONG_PAIR * min(weights[j], weights[j + 1]) if long_query else 1.0
-        _score_pair(snap, scores, a, b, accented, pair_reading, scale)
+        if scale:
+            _score_pair(snap, scores, a, b, accented, pair_reading, scale)
     folds = {s.folded for s in all_sylls}
     for clause in clauses:
         for alt in clause.alternatives[1:]:
@@ -968,7 +973,8 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
     together (as a title bigram or a pyvi word) outweighs frequency alone, and
     how often it was seen breaks ties."""
     vocab = snap.vocabulary()
-    cands = [vocab.get(s.folded, ())[:READING_CANDIDATES] for s in sylls]
+    width = READING_LONG_CANDIDATES if len(sylls) >= READING_LONG else READING_CANDIDATES
+    cands = [vocab.get(s.folded, ())[:width] for s in sylls]
     if not sylls or not all(cands):
         return None
 
@@ -984,8 +990,15 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
         return LINK_SEEN + LINK_COUNT * math.log1p(2 * min(df_a, df_b))
 
     best = [(math.log1p(df), [form], df) for form, df in cands[0]]
-    for column in cands[1:]:
+    for j, column in enumerate(cands[1:], 1):
         top = max(best, key=lambda x: x[0])  # the first best: a lower bound below
+        folded = f"{sylls[j - 1].folded}_{sylls[j].folded}"
+        if not any(snap.term_df(fld, folded) for fld in ("tg", "tv", "bv")):
+            # No two forms of these syllables were ever seen together (every
+            # ta/tw/bw pair folds to a tg/tv/bv one): no link to look up, the
+            # same answer as below in 3 lookups instead of up to 300.
+            best = [(top[0] + math.log1p(df), [*top[1], form], df) for form, df in column]
+            continue
         nxt = []
         for form, df in column:
             floor = top[0] + link(top[1][-1], form)
