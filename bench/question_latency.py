@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     classes |= question_paths(QUESTIONS, args.min_syllables, args.max_syllables, args.questions)
     warm = [qmix.path_of(r) for r in pool[: args.warm]]
     m = pc.machine()
-    log("qlat", f"load {os.getloadavg()}; {', '.join(f'{k}: {len(v)}' for k, v in classes.items())}")
+    counts = ", ".join(f"{k}: {len(v)}" for k, v in classes.items())
+    log("qlat", f"load {os.getloadavg()}; {counts}")
     runs: dict[tuple[str, str], list[dict]] = {}
     for rnd in range(args.rounds):
         for name, (python, src) in sides.items():
@@ -125,10 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 for cls, paths in classes.items():
                     times, statuses, _ = sequential(port, paths)
                     bad = sum(s != 200 for s in statuses)
-                    runs.setdefault((name, cls), []).append(
-                        {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "p99": pct(times, 0.99),
-                         "errors": bad}  # fmt: skip
-                    )
+                    figures = {p: pct(times, q) for p, q in (("p50", 0.5), ("p95", 0.95))}
+                    figures |= {"p99": pct(times, 0.99), "errors": bad}
+                    runs.setdefault((name, cls), []).append(figures)
                     log("qlat", f"round {rnd + 1} {name} {cls}: p50 {pct(times, 0.5):.1f} ms "
                         f"p95 {pct(times, 0.95):.1f} ms, {bad} not 200")  # fmt: skip
             finally:
