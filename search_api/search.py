@@ -96,7 +96,7 @@ LONG_MIN_WORDS = 6
 # ... or with a question word that only asks (ASKING) and this many.
 QUESTION_MIN_WORDS = 2
 ASKING = frozenset(["gì", "nào", "đâu", "bao", "nhiêu", "mấy", "chăng", "hả", "nhỉ"])
-LONG_MSM = 0.3
+LONG_MSM = 0.2
 W_LONG_STOP = 0.1
 W_LONG_QUESTION = 0.05
 W_LONG_PAIR = 0.0
