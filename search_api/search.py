@@ -6,6 +6,8 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
    or the body (so ``tuyen giao`` finds ``tuyên giáo`` and ``tuyến giao``).
    Quoted phrases and typed tokens like ``TP.HCM`` must occur as a sequence
    (checked on positions of the candidates only). ``-word`` excludes.
+   A question (a question word and two informative words, or six) needs only
+   a share of its informative words instead (docs/design.md, "Questions").
 2. Ranking: BM25 over graded terms. For an accented query the exact key form
    weighs most, then other tones of the same letters, then the folded form; pyvi
    words and title bigrams made of adjacent query syllables add proximity; title
