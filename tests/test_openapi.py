@@ -69,6 +69,8 @@ OK = [
     ("/v1/documents/fx-tuyen-giao/neighbors", {"n": "3"}),
     ("/v1/documents/fx-tuyen-giao/related", {}),
     ("/v1/search", {"sort": "popular"}),
+    # A question of 100 words: evaluated with its most informative (truncated, query.kept).
+    ("/v1/search", {"q": " ".join(["tuyên giáo quận năm ở đâu"] * 17)}),
     ("/healthz", {}),
     ("/readyz", {}),
     ("/openapi.json", {}),

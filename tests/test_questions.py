@@ -171,3 +171,11 @@ def test_no_query_of_up_to_2000_characters_is_refused(api, words, punctuation):
         assert len(body["query"].get("kept", body["query"]["normalized"]).split()) <= (
             engine.MAX_QUERY_TERMS
         )
+
+
+def test_a_truncated_answer_says_so_through_the_api(api):
+    q = " ".join(["thủ tục đăng ký khai sinh ở đâu"] * 12)  # 84 syllables
+    body = api.simulate_get("/v1/search", params={"q": q}).json
+    assert body["truncated"] is True
+    assert body["query"]["kept"] == "thủ tục đăng ký khai sinh ở đâu"
+    assert body["hits"][0]["id"] == "khai-sinh"
