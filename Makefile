@@ -36,8 +36,10 @@ demo: install  ## build the shipped sample index and serve it on $(BIND)
 serve: install  ## serve an existing index
 	$(BIN)/vnsearch serve --index-dir $(INDEX_DIR) --bind $(BIND)
 
-bench: install  ## indexing, latency and relevance benchmarks on ../shared/corpus
-	$(BIN)/python bench/index_corpus.py
+bench: install  ## indexing and relevance benchmarks beside peers (../shared/corpus, ../shared/eval)
+	$(BIN)/python bench/index_throughput.py
+	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/questions.py --split both --engines vnsearch,sqlite-fts5,tantivy,bm25-syllables
 
 SOAK_ARGS ?= --seconds 600
 soak: install  ## steady mixed traffic through gunicorn on loopback (docs/reliability.md)

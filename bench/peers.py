@@ -30,15 +30,26 @@ word becomes one quoted phrase (so ``TP.HCM`` or ``COVID-19`` stay together) and
 double quotes are dropped, so no query is a syntax error. ``Fts5Peer`` and
 ``TantivyPeer`` take ``phrases=True`` to keep each quoted part of a query as one
 phrase instead (``bench/latency.py``); the default is unchanged.
+
+The default is an AND of the words (what keyword search boxes do). For whole
+questions (``bench/questions.py``) ``Fts5Peer``, ``WhooshPeer`` and
+``TantivyPeer`` take ``any_word=True``: an OR of the words, ranked by the same
+BM25, which is how these engines are set up for natural-language queries
+(tantivy's own ``parse_query`` default; an AND of a 15-word question rarely
+matches its answer). Words without a letter or digit are dropped in that mode.
+``SyllableBm25`` is the plain BM25 over syllables that the questions-dev README
+quotes as a reference (not an engine).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import shutil
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -50,6 +61,15 @@ except ImportError:  # pragma: no cover - depends on the environment
     tantivy = None
 
 HAVE_TANTIVY = tantivy is not None
+
+
+_HAS_WORD_CHAR = re.compile(r"\w")
+
+
+def any_word_parts(q: str) -> list[str]:
+    """The words of ``q`` that hold a letter or digit (an OR of a bare "–" or
+    "?" would be a syntax error or a match-nothing clause in some peers)."""
+    return [w for w in query_words(q) if _HAS_WORD_CHAR.search(w)]
 
 
 def query_words(q: str) -> list[str]:
@@ -110,11 +130,14 @@ class Fts5Peer(System):
         path: str | Path = ":memory:",
         tokenize: str = "unicode61 remove_diacritics 2",
         phrases: bool = False,
+        any_word: bool = False,
     ):
         self.path = str(path)
         self.tokenize = tokenize
         # True: quoted parts of a query are FTS5 phrases (default: every word alone).
         self.phrases = phrases
+        # True: an OR of the words (questions); default: an AND.
+        self.any_word = any_word
         self.db: sqlite3.Connection | None = None
 
     def build(self, articles: Iterable[Article]) -> None:
@@ -139,7 +162,10 @@ class Fts5Peer(System):
         return " ".join('"' + w + '"' for w in query_parts(q, phrases))
 
     def search(self, q: str, k: int = 10) -> list[str]:
-        expr = self.to_match(q, self.phrases)
+        if self.any_word:
+            expr = " OR ".join('"' + w + '"' for w in any_word_parts(q))
+        else:
+            expr = self.to_match(q, self.phrases)
         if not expr:
             return []
         rows = self.db.execute(
@@ -159,8 +185,15 @@ class Fts5Peer(System):
 class WhooshPeer(System):
     name = "whoosh-plain"
 
-    def __init__(self, directory: str | Path | None = None, procs: int = 1, limitmb: int = 256):
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        procs: int = 1,
+        limitmb: int = 256,
+        any_word: bool = False,
+    ):
         self.directory = Path(directory) if directory else None
+        self.any_word = any_word  # True: an OrGroup (questions); default: an AndGroup
         self._own_dir = directory is None
         self.procs = procs
         self.limitmb = limitmb
@@ -183,7 +216,7 @@ class WhooshPeer(System):
 
     def build(self, articles: Iterable[Article]) -> None:
         from whoosh import index
-        from whoosh.qparser import AndGroup, MultifieldParser
+        from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
 
         self.close()
         if self.directory is None:
@@ -201,14 +234,18 @@ class WhooshPeer(System):
             writer.add_document(id=a.id, title=a.title or "", body=a.body or "")
         writer.commit()
         self.searcher = self.ix.searcher()  # BM25F by default
-        self.parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
+        group = OrGroup if self.any_word else AndGroup
+        self.parser = MultifieldParser(["title", "body"], schema, group=group)
 
     @staticmethod
     def to_query(q: str) -> str:
         return " ".join('"' + w + '"' for w in query_words(q))
 
     def search(self, q: str, k: int = 10) -> list[str]:
-        text = self.to_query(q)
+        if self.any_word:
+            text = " ".join('"' + w + '"' for w in any_word_parts(q))
+        else:
+            text = self.to_query(q)
         if not text:
             return []
         query = self.parser.parse(text)
@@ -230,12 +267,24 @@ class WhooshPeer(System):
 
 
 class TantivyPeer(System):
-    def __init__(self, fold: bool = False, heap_mb: int = 256, phrases: bool = False):
+    def __init__(
+        self,
+        fold: bool = False,
+        heap_mb: int = 256,
+        phrases: bool = False,
+        any_word: bool = False,
+        threads: int = 0,
+    ):
         if tantivy is None:
             raise RuntimeError("tantivy is not installed (pip install tantivy)")
         self.fold = fold
         # True: quoted parts of a query are phrase queries (default: every word alone).
         self.phrases = phrases
+        # True: an OR of the words (tantivy's own default; questions); default: an AND.
+        self.any_word = any_word
+        # Indexing threads (0: tantivy's choice). 1 gives the same segments, hence
+        # the same order among equal scores, on every run.
+        self.threads = threads
         self.name = "tantivy-fold" if fold else "tantivy"
         self.heap_mb = heap_mb
         self.index = None
@@ -258,7 +307,7 @@ class TantivyPeer(System):
                 .build()
             )
             self.index.register_tokenizer("vnfold", analyzer)
-        writer = self.index.writer(heap_size=self.heap_mb * 1024 * 1024)
+        writer = self.index.writer(heap_size=self.heap_mb * 1024 * 1024, num_threads=self.threads)
         for a in articles:
             writer.add_document(tantivy.Document(id=a.id, title=a.title or "", body=a.body or ""))
         writer.commit()
@@ -271,10 +320,15 @@ class TantivyPeer(System):
         return " ".join('"' + w.replace("\\", " ") + '"' for w in query_parts(q, phrases))
 
     def search(self, q: str, k: int = 10) -> list[str]:
-        text = self.to_query(q, self.phrases)
+        if self.any_word:
+            text = " ".join('"' + w.replace("\\", " ") + '"' for w in any_word_parts(q))
+        else:
+            text = self.to_query(q, self.phrases)
         if not text:
             return []
-        query = self.index.parse_query(text, ["title", "body"], conjunction_by_default=True)
+        query = self.index.parse_query(
+            text, ["title", "body"], conjunction_by_default=not self.any_word
+        )
         result = self.searcher.search(query, k)
         return [self.searcher.doc(addr)["id"][0] for _score, addr in result.hits]
 
@@ -338,6 +392,66 @@ class Vnsearch(System):
             with contextlib.suppress(Exception):
                 self.service.close()
             self.service = None
+
+
+# -- a plain BM25 over syllables (a reference, not an engine) ---------------------------
+
+_SYLLABLE_TOKEN = re.compile(r"\w+")
+
+
+class SyllableBm25(System):
+    """BM25 over the lower-cased ``\\w+`` tokens (syllables) of title + body,
+    k1 1.2, b 0.75, any query syllable may match (each distinct one counted
+    once), idf ``log(1 + (N - df + 0.5) / (df + 0.5))``: the "plain BM25 written
+    for this check" of ``../shared/eval/questions-dev/README.md``. No folding.
+    Equal scores keep the indexing order."""
+
+    name = "bm25-syllables"
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.ids: list[str] = []
+        self.postings: dict[str, tuple] = {}
+        self.norm = None
+
+    def build(self, articles: Iterable[Article]) -> None:
+        import numpy as np
+
+        lists: dict[str, tuple[list[int], list[int]]] = {}
+        lengths = []
+        self.ids = []
+        for i, a in enumerate(articles):
+            tokens = _SYLLABLE_TOKEN.findall(f"{a.title or ''} {a.body or ''}".lower())
+            self.ids.append(a.id)
+            lengths.append(len(tokens))
+            for tok, tf in Counter(tokens).items():
+                docs, tfs = lists.setdefault(tok, ([], []))
+                docs.append(i)
+                tfs.append(tf)
+        dl = np.asarray(lengths, dtype=np.float64)
+        self.norm = self.k1 * (1 - self.b + self.b * dl / max(dl.mean(), 1.0))
+        n = len(self.ids)
+        self.postings = {
+            tok: (
+                np.asarray(docs, dtype=np.int64),
+                np.asarray(tfs, dtype=np.float64),
+                math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5)),
+            )
+            for tok, (docs, tfs) in lists.items()
+        }
+
+    def search(self, q: str, k: int = 10) -> list[str]:
+        import numpy as np
+
+        scores = np.zeros(len(self.ids))
+        for tok in dict.fromkeys(_SYLLABLE_TOKEN.findall(q.lower())):
+            hit = self.postings.get(tok)
+            if hit is not None:
+                docs, tf, idf = hit
+                scores[docs] += idf * tf * (self.k1 + 1) / (tf + self.norm[docs])
+        found = np.flatnonzero(scores > 0)
+        best = found[np.lexsort((found, -scores[found]))][:k]
+        return [self.ids[i] for i in best]
 
 
 def available_peers() -> list[str]:

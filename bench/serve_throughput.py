@@ -13,7 +13,8 @@ Prints requests/s, latency percentiles seen by the clients, errors, and the
 resident memory of the master and each worker at the end.
 
 With ``--replica``: copies the index home to a temporary directory, then times
-``index publish`` to a temporary distribution directory and ``index pull`` into
+``index publish`` (signed with a throwaway key, as in production) to a temporary
+distribution directory and ``index pull`` (verifying the signature) into
 an empty home (both on this machine's disk), and a second pull (already live).
 
 Results also go to bench/out/serve-<UTC time>.json.
@@ -42,6 +43,7 @@ from perf_common import children, free_port, percentile, rss_mb
 
 from indexer.analysis import fold
 from indexer.replica import publish, pull
+from indexer.signing import generate, load_signing_key, load_trusted
 from indexer.store import IndexHome
 from search_api.server import gunicorn_command
 
@@ -174,12 +176,15 @@ def replica_costs(index_dir: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="vnsearch-bench-") as tmp:
         origin = IndexHome(Path(tmp) / "origin")
         shutil.copytree(index_dir, origin.path, ignore=shutil.ignore_patterns("write.lock"))
+        # Signed, as in production: the costs include signing and verifying.
+        key, pub = generate(Path(tmp) / "keys", "bench")
+        signer, trusted = load_signing_key(key), load_trusted([pub])
         t = time.perf_counter()
-        published = publish(origin, Path(tmp) / "dist")
+        published = publish(origin, Path(tmp) / "dist", signer=signer)
         publish_s = time.perf_counter() - t
         host = IndexHome(Path(tmp) / "host")
-        first = pull(host, Path(tmp) / "dist")
-        again = pull(host, Path(tmp) / "dist")
+        first = pull(host, Path(tmp) / "dist", trusted=trusted)
+        again = pull(host, Path(tmp) / "dist", trusted=trusted)
         return {
             "publication": published.publication,
             "files": published.files,

@@ -7,6 +7,7 @@ Exit codes (part of the contract, documented in docs/operations.md):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from indexer.sources.limits import OPTIONS as LIMIT_OPTIONS
+from indexer.sources.limits import ReadLimits
 from indexer.store import IndexHome, IndexMissing, NothingIndexed, Report, StoreError
 
 EXIT_ERROR, EXIT_NO_INDEX, EXIT_CORRUPT = 1, 3, 65
@@ -133,19 +136,41 @@ limitmb_option = click.option(
 )
 
 
-def _read(sources: tuple[Path, ...], html_config: Path | None):
-    from indexer.sources import READERS, HtmlReader, read_sources
+def limit_options(func):
+    """The bounds on one input (indexer/sources/limits.py) as options, each also
+    read from its VNSEARCH_* variable; the command gets them as ``limits``."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        limits = ReadLimits(**{name: kwargs.pop(name) for name in LIMIT_OPTIONS})
+        return func(*args, limits=limits, **kwargs)
+
+    defaults = ReadLimits()
+    for name, (flag, variable, text) in reversed(LIMIT_OPTIONS.items()):
+        wrapper = click.option(
+            flag,
+            name,
+            type=click.IntRange(1),
+            default=getattr(defaults, name),
+            envvar=variable,
+            show_default=True,
+            show_envvar=True,
+            help=text,
+        )(wrapper)
+    return wrapper
+
+
+def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimits):
+    from indexer.sources import make_readers, read_sources
     from indexer.sources.html import load_html_config
 
-    readers = None
+    config = None
     if html_config:
         try:
             config = load_html_config(html_config)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--html-config") from None
-        reader = HtmlReader(config)
-        readers = {**READERS, ".html": reader, ".htm": reader}
-    return read_sources(sources, readers=readers)
+    return read_sources(sources, readers=make_readers(limits, config))
 
 
 @index.command("build")
@@ -155,6 +180,7 @@ def _read(sources: tuple[Path, ...], html_config: Path | None):
 @limitmb_option
 @wait_option
 @html_config_option
+@limit_options
 @report_option
 @quiet_option
 @_store_errors
@@ -165,6 +191,7 @@ def index_build(
     limitmb: int,
     wait: float,
     html_config: Path | None,
+    limits: ReadLimits,
     report_file: Path | None,
     quiet: bool,
 ) -> None:
@@ -173,11 +200,12 @@ def index_build(
     SOURCES are JSON Lines files (.jsonl, .jsonl.gz), scraped portal pages
     (.txt), saved HTML pages (.html, .htm) or directories of them (walked
     recursively). The live index keeps serving until the new one is complete.
+    An input past a --max-* limit is rejected with its reason; the run goes on.
     """
     from indexer.store import build
 
     home = IndexHome(index_dir)
-    items = _read(sources, html_config)
+    items = _read(sources, html_config, limits)
     report = _with_progress(
         "indexing",
         quiet,
@@ -207,10 +235,16 @@ def index_build(
     help="Delete documents of the files read in this run whose ids were not found in them.",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Apply the deletions of a crawl store even above 10% (and 20) of a site's documents.",
+)
 @workers_option
 @limitmb_option
 @wait_option
 @html_config_option
+@limit_options
 @report_option
 @quiet_option
 @_store_errors
@@ -219,10 +253,12 @@ def index_update(
     index_dir: Path,
     delete_missing: bool,
     dry_run: bool,
+    allow_mass_delete: bool,
     workers: int,
     limitmb: int,
     wait: float,
     html_config: Path | None,
+    limits: ReadLimits,
     report_file: Path | None,
     quiet: bool,
 ) -> None:
@@ -237,7 +273,7 @@ def index_update(
     from indexer.store import update
 
     home = IndexHome(index_dir)
-    items = _read(sources, html_config)
+    items = _read(sources, html_config, limits)
     report = _with_progress(
         "reading",
         quiet,
@@ -251,8 +287,11 @@ def index_update(
             wait=wait,
             progress=progress,
             limitmb=limitmb,
+            allow_mass_delete=allow_mass_delete,
         ),
     )
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · {report.seconds:.1f} s · generation {report.generation}")
 
 
@@ -270,6 +309,8 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
     from indexer.store import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
+    if report.repaired:
+        click.secho(f"repaired: {report.repaired}", fg="yellow", err=True)
     for doc_id in report.missing:
         click.secho(f"not in the index: {doc_id}", fg="yellow", err=True)
     click.echo(f"{report.summary()} · not found {len(report.missing)}")
@@ -474,12 +515,24 @@ def serve(
         _fail(str(exc), code=2)
 
 
-# index publish / index pull (indexer/cli_replica.py; it does not import this module)
-from indexer.cli_replica import index_publish, index_pull  # noqa: E402
+# index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)
+from indexer.cli_replica import index_keygen, index_publish, index_pull  # noqa: E402
 
+index.add_command(index_keygen)
 index.add_command(index_publish)
 index.add_command(index_pull)
+
+# vnsearch crawl (indexer/crawl/cli.py)
+from indexer.crawl.cli import crawl_command  # noqa: E402
+
+main.add_command(crawl_command)
 
 
 if __name__ == "__main__":
     main()
+
+# vnsearch analytics (search_api/analytics/cli.py: it reads the API's search events,
+# not the index)
+from search_api.analytics.cli import analytics  # noqa: E402
+
+main.add_command(analytics)

@@ -1,13 +1,15 @@
-"""``vnsearch index publish`` and ``vnsearch index pull``: the CLI of
-:mod:`indexer.replica`, registered on the ``index`` group at the end of
-:mod:`indexer.cli`.
+"""``vnsearch index keygen``, ``index publish`` and ``index pull``: the CLI of
+:mod:`indexer.replica` and :mod:`indexer.signing`, registered on the ``index``
+group at the end of :mod:`indexer.cli`.
 
 This module does not import :mod:`indexer.cli` (which imports it), so it
 declares its own ``--index-dir`` and ``--wait`` options, the same as there.
 
 Exit codes: 0 success (also: already live) · 1 error (e.g. an incompatible
-schema version) · 3 no index to publish / nothing published · 65 a published
-file failed its size or checksum · 75 writer busy.
+schema version, a bad key file, no room) · 2 bad usage (e.g. a pull with no
+``--verify-key``) · 3 no index to publish / nothing published · 65 a file of
+the publication refused (signature, size, checksum, not a regular file, an
+older publication) · 75 writer busy.
 """
 
 from __future__ import annotations
@@ -41,11 +43,47 @@ _wait_option = click.option(
 _dist_type = click.Path(file_okay=False, path_type=Path)
 
 
-def _fail(exc: StoreError) -> None:
+def _fail(exc: StoreError | OSError) -> None:
     click.secho(f"error: {exc}", fg="red", err=True)
-    if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+    hint = getattr(exc, "hint", "")
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    if isinstance(exc, OSError):
+        sys.exit(1)
     sys.exit(EXIT_NO_INDEX if isinstance(exc, IndexMissing) else exc.exit_code)
+
+
+@click.command("keygen")
+@click.option(
+    "--out",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for NAME.key and NAME.pub (made with mode 0700 if absent).",
+)
+@click.option(
+    "--name",
+    default=None,
+    help="File name stem for the pair.  [default: vnsearch-<key id>]",
+)
+def index_keygen(directory: Path, name: str | None) -> None:
+    """Make an Ed25519 key pair for signing publications.
+
+    DIR/NAME.key is the private key (PKCS#8 PEM, mode 0600): it stays on the
+    indexing host (`index publish --sign-key`). DIR/NAME.pub is the public key
+    (PEM): copy it to every API host (`index pull --verify-key`). Existing files
+    are never overwritten.
+    """
+    from indexer.signing import generate, load_signing_key
+
+    try:
+        key_path, pub_path = generate(directory, name)
+        key = load_signing_key(key_path)
+    except StoreError as exc:
+        _fail(exc)
+    click.echo(f"key id {key.key_id}")
+    click.echo(f"private key: {key_path} (keep on the indexing host: index publish --sign-key)")
+    click.echo(f"public key:  {pub_path} (copy to every API host: index pull --verify-key)")
 
 
 @click.command("publish")
@@ -58,6 +96,18 @@ def _fail(exc: StoreError) -> None:
 )
 @_index_dir_option
 @click.option(
+    "--sign-key",
+    envvar="VNSEARCH_SIGN_KEY",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Private key that signs PUBLISHED.json (vnsearch index keygen; env VNSEARCH_SIGN_KEY).",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Publish without a signature (only pull --allow-unsigned takes it).",
+)
+@click.option(
     "--keep",
     type=click.IntRange(1),
     default=3,
@@ -65,21 +115,39 @@ def _fail(exc: StoreError) -> None:
     help="Publications kept in the distribution directory (LATEST always among them).",
 )
 @_wait_option
-def index_publish(dist: Path, index_dir: Path, keep: int, wait: float) -> None:
+def index_publish(
+    dist: Path,
+    index_dir: Path,
+    sign_key: Path | None,
+    allow_unsigned: bool,
+    keep: int,
+    wait: float,
+) -> None:
     """Copy the live generation to DIST for API hosts to pull.
 
     Writes DIST/<generation>.<commit>/ (the index files the current commit
-    needs and PUBLISHED.json: sizes, SHA-256, document count, schema version),
-    then points DIST/LATEST at it. Files unchanged since the previous
-    publication are hard-linked, not copied. Publishing an existing
-    publication again only moves LATEST: after `vnsearch index rollback`, this
+    needs and PUBLISHED.json: sizes, SHA-256, document count, schema version,
+    time), signs PUBLISHED.json with --sign-key (PUBLISHED.json.sig), then
+    points DIST/LATEST at it. Files unchanged since the previous publication
+    are hard-linked, not copied. Publishing an existing publication again
+    signs it anew and moves LATEST: after `vnsearch index rollback`, this
     rolls the fleet back.
     """
     from indexer.replica import publish
+    from indexer.signing import load_signing_key
 
+    if sign_key is None and not allow_unsigned:
+        raise click.UsageError(
+            "publish signs with --sign-key FILE (or VNSEARCH_SIGN_KEY); make a key pair "
+            "with `vnsearch index keygen --out DIR`, or pass --allow-unsigned for pulls "
+            "from a trusted local directory"
+        )
+    if sign_key is not None and allow_unsigned:
+        raise click.UsageError("--sign-key and --allow-unsigned exclude each other")
     try:
-        report = publish(IndexHome(index_dir), dist, wait=wait, keep=keep)
-    except StoreError as exc:
+        signer = load_signing_key(sign_key) if sign_key is not None else None
+        report = publish(IndexHome(index_dir), dist, signer=signer, wait=wait, keep=keep)
+    except (StoreError, OSError) as exc:
         _fail(exc)
     click.echo(report.summary())
     if report.removed:
@@ -92,6 +160,30 @@ def index_publish(dist: Path, index_dir: Path, keep: int, wait: float) -> None:
 )
 @_index_dir_option
 @click.option(
+    "--verify-key",
+    "verify_keys",
+    multiple=True,
+    envvar="VNSEARCH_VERIFY_KEY",
+    type=click.Path(exists=False, path_type=Path),
+    help="Public key (.pub) a publication must be signed with, or a directory of them: "
+    "any one may sign (key rotation). Repeatable; env VNSEARCH_VERIFY_KEY "
+    "(several separated by ':').",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Take a publication without checking a signature: only for a local directory "
+    "that only trusted users can write.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1),
+    default=1800.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 65, the live index unchanged) when one pull takes longer.",
+)
+@click.option(
     "--loop",
     "interval",
     type=click.FloatRange(0.1, 86400),
@@ -100,23 +192,54 @@ def index_publish(dist: Path, index_dir: Path, keep: int, wait: float) -> None:
     help="Keep polling every SECONDS for new publications until SIGTERM.",
 )
 @_wait_option
-def index_pull(dist: Path, index_dir: Path, interval: float | None, wait: float) -> None:
+def index_pull(
+    dist: Path,
+    index_dir: Path,
+    verify_keys: tuple[Path, ...],
+    allow_unsigned: bool,
+    timeout: float,
+    interval: float | None,
+    wait: float,
+) -> None:
     """Make the publication DIST/LATEST names live in the local index home.
 
-    Fetches only the files no local generation already has (same name, size
-    and SHA-256), checks every file, stages the generation beside the live
-    one and switches CURRENT atomically; API workers follow within a second.
-    A missing, truncated or corrupt file, or an incompatible schema version,
-    leaves the live index as it was. With --loop, a failed pull is reported
-    and retried at the next poll, and SIGTERM or SIGINT stops cleanly.
+    First checks that PUBLISHED.json is signed by a --verify-key; then copies
+    only the files no local generation already has (same name, size and
+    SHA-256), each within its signed size and checked while copied (regular
+    files only, never through a symbolic link); only then opens the staged
+    generation and switches CURRENT atomically; API workers follow within a
+    second. A publication that is unsigned, signed by another key, signed
+    before the live one, or has a missing, truncated or corrupt file, or an
+    incompatible schema version, leaves the live index as it was. With --loop,
+    a failed pull is reported and retried at the next poll, and SIGTERM or
+    SIGINT stops cleanly.
     """
     from indexer.replica import pull, pull_loop
+    from indexer.signing import load_trusted
 
+    if not verify_keys and not allow_unsigned:
+        raise click.UsageError(
+            "pull checks signatures: pass --verify-key FILE|DIR (or VNSEARCH_VERIFY_KEY) "
+            "with the publisher's public key (vnsearch index keygen wrote it), or "
+            "--allow-unsigned for a local directory that only trusted users can write"
+        )
+    if verify_keys and allow_unsigned:
+        raise click.UsageError("--verify-key and --allow-unsigned exclude each other")
+    try:
+        trusted = load_trusted(verify_keys) if verify_keys else None
+    except StoreError as exc:
+        _fail(exc)
     home = IndexHome(index_dir)
+    options = {
+        "trusted": trusted,
+        "allow_unsigned": allow_unsigned,
+        "wait": wait,
+        "timeout": timeout,
+    }
     if interval is None:
         try:
-            report = pull(home, dist, wait=wait)
-        except StoreError as exc:
+            report = pull(home, dist, **options)
+        except (StoreError, OSError) as exc:
             _fail(exc)
         click.echo(report.summary())
         return
@@ -128,11 +251,12 @@ def index_pull(dist: Path, index_dir: Path, interval: float | None, wait: float)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    click.echo(f"pulling from {dist} into {home.path} every {interval:g} s")
+    keys = ", ".join(trusted.names) if trusted else "none (--allow-unsigned)"
+    click.echo(f"pulling from {dist} into {home.path} every {interval:g} s; trusted keys: {keys}")
 
     def echo(line: str) -> None:
         click.echo(line, err=line.startswith("error:"))
         sys.stdout.flush()
 
-    pull_loop(home, dist, interval, stop=stop, wait=wait, echo=echo)
+    pull_loop(home, dist, interval, stop=stop, echo=echo, verify_keys=verify_keys, **options)
     click.echo("stopped")

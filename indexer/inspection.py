@@ -44,9 +44,16 @@ def _size(path: Path) -> int:
 
 
 def _column(reader, name: str) -> list:
-    if not reader.has_column(name):
-        return [None] * reader.doc_count_all()
-    return list(reader.column_reader(name, translate=True))
+    """One value per document number, None where there is none. Read segment
+    by segment, as ``search_api/snapshot.py`` does: a segment where no document
+    had the field has no column, and Whoosh's multi-segment column reader then
+    skips it and returns fewer values than documents."""
+    values: list = []
+    for seg, _offset in reader.leaf_readers():
+        n = seg.doc_count_all()
+        col = list(seg.column_reader(name, translate=True)) if seg.has_column(name) else []
+        values.extend(col if len(col) == n else [None] * n)
+    return values
 
 
 def _text(value) -> str:
@@ -146,8 +153,11 @@ def check(
         result["missing"] = True
         return result
     try:
-        with home.lock(wait=wait, command="vnsearch index check"):
+        # record=False: the check writes nothing, so it works on a full disk.
+        with home.lock(wait=wait, record=False):
             _check(home, result, locked=True, generation=generation, deep=deep)
+    except FileNotFoundError:  # no write.lock: no writer has ever run here
+        _check(home, result, locked=True, generation=generation, deep=deep)
     except WriterBusy as exc:
         warnings.append(f"{exc}; checked without the lock")
         _check(home, result, locked=False, generation=generation, deep=deep)
@@ -195,9 +205,14 @@ def _check_generation(
         problems.append(
             f"schema version {manifest.schema_version}, this vnsearch needs {SCHEMA_VERSION}"
         )
-    leftovers = [p.name for p in home.path.iterdir() if p.name.endswith(".tmp")]
+    leftovers = [p.name for p in home.path.iterdir() if p.is_dir() and p.name.endswith(".tmp")]
     if leftovers and locked:
         warnings.append(f"abandoned build directories (removed by the next writer): {leftovers}")
+    if (home.path / "CURRENT.tmp").exists() and locked:
+        warnings.append(
+            "CURRENT.tmp: a build was stopped while switching generations; CURRENT was not "
+            "changed (removed by the next writer)"
+        )
     if (home.path / LOCK).exists() and not locked:
         warnings.append("a writer is running")
     try:
@@ -246,7 +261,10 @@ def _check_generation(
     if counted != reader_count:
         problems.append(f"read {counted} documents, the segments say {reader_count}")
     if counted != manifest.doc_count:
-        message = f"the index holds {counted} documents, MANIFEST.json says {manifest.doc_count}"
+        message = (
+            f"the index holds {counted} documents, MANIFEST.json says {manifest.doc_count} "
+            "(a writer stopped after its commit; the next update, delete or publish repairs it)"
+        )
         (problems if locked else warnings).append(message)
 
 

@@ -21,6 +21,7 @@ decode. Positions live in ``p`` alone, read only to check phrase candidates.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -95,6 +96,12 @@ def build_schema() -> fields.Schema:
     )
 
 
+def clean_id(raw: object) -> str:
+    """The id as stored and looked up: NFC, stripped. An NFD ``hoà`` and an NFC
+    ``hoà`` are one document (the API normalises the ids it is asked for too)."""
+    return unicodedata.normalize("NFC", str(raw)).strip()
+
+
 def _clean_title(text: str) -> str:
     return " ".join(normalize(text).split())
 
@@ -135,7 +142,7 @@ def _shown_fields(article: Article) -> dict:
     """The stored, searchable and shown values of an article: everything the
     content hash covers, without any analysis."""
     doc: dict = {
-        "id": str(article.id).strip(),
+        "id": clean_id(article.id),
         "title": _clean_title(article.title or ""),
         "body": _clean_body(article.body or ""),
     }

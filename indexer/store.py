@@ -37,9 +37,10 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, to_document
-from indexer.sources.article import Article, Rejection
-from indexer.writer import open_writer
+from indexer.faults import fault
+from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, clean_id, to_document
+from indexer.sources.article import Article, Gone, Rejection
+from indexer.writer import open_writer, remove_orphans
 
 MANIFEST = "MANIFEST.json"
 CURRENT = "CURRENT"
@@ -75,6 +76,27 @@ class NothingRead(StoreError):
         self.report = report
 
 
+class MassDelete(StoreError):
+    """An update would delete too much of a site (a broken portal answering 404
+    everywhere must not empty the index); nothing was written."""
+
+    def __init__(self, report: Report, site: str, deleting: int, total: int):
+        super().__init__(
+            f"refusing to delete {deleting} of the {total} documents of site {site!r} "
+            f"(more than {MASS_DELETE_SHARE:.0%} and more than {MASS_DELETE_MIN}); "
+            "the live index is unchanged",
+            hint="check the site; if the pages are really gone, run again with --allow-mass-delete",
+            exit_code=4,
+        )
+        self.report = report
+
+
+# The mass-delete guard: a run may delete up to this share of a site's documents,
+# or this many, whichever is more.
+MASS_DELETE_SHARE = 0.10
+MASS_DELETE_MIN = 20
+
+
 class NothingIndexed(StoreError):
     """A build read no usable document; the live index was left as it was."""
 
@@ -98,6 +120,9 @@ class Manifest:
     sources: list[str] = field(default_factory=list)
     # The last update or delete that changed this generation (summary counts).
     last_change: dict = field(default_factory=dict)
+    # Whoosh's commit (table of contents) generation this manifest describes:
+    # a writer finding another one knows a run died between commit and manifest.
+    toc_generation: int = -1
 
     @classmethod
     def read(cls, gen_dir: Path) -> Manifest:
@@ -194,10 +219,15 @@ class IndexHome:
     # -- writing ---------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, wait: float = 5.0, command: str = "") -> Iterator[None]:
-        """Hold the single-writer lock, waiting up to ``wait`` seconds."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    def lock(self, wait: float = 5.0, command: str = "", *, record: bool = True) -> Iterator[None]:
+        """Hold the single-writer lock, waiting up to ``wait`` seconds.
+        ``record=False`` writes nothing (not even who holds it): for a reader
+        such as ``check``, which must work on a full or read-only disk."""
+        if record:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        else:
+            fd = os.open(self.path / LOCK, os.O_RDONLY)
         deadline = time.monotonic() + max(wait, 0.0)
         try:
             while True:
@@ -213,24 +243,26 @@ class IndexHome:
                             exit_code=75,
                         ) from None
                     time.sleep(0.1)
-            info = json.dumps(
-                {
-                    "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                    "command": command or " ".join(sys.argv),
-                    "since": _now(),
-                },
-                ensure_ascii=False,
-            )
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, info.encode(), 0)
+            if record:
+                info = json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "command": command or " ".join(sys.argv),
+                        "since": _now(),
+                    },
+                    ensure_ascii=False,
+                )
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, info.encode(), 0)
             _HELD_LOCK_FDS.add(fd)
             yield
         finally:
             if fd in _HELD_LOCK_FDS:
                 _HELD_LOCK_FDS.discard(fd)
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, 0)
+                if record:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, 0)
             os.close(fd)  # closing the descriptor releases the flock
 
     def _next_name(self) -> str:
@@ -244,11 +276,15 @@ class IndexHome:
         return [p for p in self.path.iterdir() if p.is_dir() and p.name.endswith(".tmp")]
 
     def clean_leftovers(self) -> list[str]:
-        """Remove abandoned builds. Call with the lock held."""
+        """Remove abandoned builds, and the pointer of a switch killed before
+        its rename (``CURRENT.tmp``). Call with the lock held."""
         removed = []
         for p in self._leftovers():
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / (CURRENT + ".tmp")).unlink()
+            removed.append(CURRENT + ".tmp")
         return removed
 
     def switch(self, name: str) -> None:
@@ -309,6 +345,9 @@ def _fsync_dir(path: Path) -> None:
 
 @dataclass
 class Report:
+    # Records read: articles, and lines or records rejected on their own (a
+    # rejected file is not a record), so read = added + replaced + unchanged
+    # + rejected records.
     read: int = 0
     indexed: int = 0
     added: int = 0
@@ -322,6 +361,11 @@ class Report:
     generation: str = ""
     missing: list[str] = field(default_factory=list)  # ids to delete that were not there
     dry_run: bool = False
+    repaired: str = ""  # what the run found and repaired before it started
+
+    @property
+    def rejected_records(self) -> int:
+        return sum(1 for r in self.rejected if r.location != "file")
 
     @property
     def docs_per_second(self) -> float:
@@ -339,8 +383,10 @@ class Report:
         line = (
             f"read {self.read} · added {self.added} · {replaced} · "
             f"unchanged {self.unchanged} · deleted {self.deleted} · "
-            f"rejected {len(self.rejected)}"
+            f"rejected {self.rejected_records}"
         )
+        if files := len(self.rejected) - self.rejected_records:
+            line += f" · file problems {files}"
         return line + (" · dry run, nothing written" if self.dry_run else "")
 
 
@@ -369,6 +415,10 @@ def _absolute_origin(origin: str) -> str:
 def _invalid(doc: dict) -> str:
     if not doc["id"]:
         return "empty id"
+    if "/" in doc["id"]:
+        # Routers and proxies decode %2F before routing: /v1/documents/{id}
+        # could never reach it.
+        return f"id {doc['id']!r} contains '/', which no /v1/documents/{{id}} URL can carry"
     if not doc["title"] and not doc["body"]:
         return "no title and no body text"
     return ""
@@ -379,8 +429,11 @@ def _documents(
 ) -> Iterator[dict]:
     """Turn reader output into index documents, accounting for every input."""
     for item in items:
+        if isinstance(item, Gone):
+            continue  # a new generation simply does not hold it
         if isinstance(item, Rejection):
             report.rejected.append(item)
+            report.read += item.location != "file"
             continue
         report.read += 1
         doc = to_document(item)
@@ -491,6 +544,7 @@ def _build(home, items, report, start, workers, wait, progress, sources, limitmb
             updated_at=now,
             build_seconds=round(report.seconds, 3),
             sources=list(sources or []),
+            toc_generation=ix.latest_generation(),
         ).write(tmp)
         ix.close()
         os.replace(tmp, home.path / name)
@@ -561,6 +615,7 @@ class _Known:
     views: int | None
     file: str  # absolute path of the origin file, "" when unknown
     seg: tuple | None  # stored pyvi segmentation (None in indexes built before it)
+    site: str | None = None
 
 
 def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
@@ -573,15 +628,21 @@ def _known_documents(ix: whoosh_index.Index) -> dict[str, _Known]:
             # the directory the build ran in; resolving them here is a best guess.
             file = os.path.abspath(origin_file(origin)) if origin else ""
             known[stored["id"]] = _Known(
-                stored.get("hash", ""), stored.get("views"), file, stored.get("seg")
+                stored.get("hash", ""),
+                stored.get("views"),
+                file,
+                stored.get("seg"),
+                stored.get("site"),
             )
     return known
 
 
 def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Report, what: str):
+    fault("after-commit")
     ix = whoosh_index.open_dir(str(gen))
     try:
         manifest.doc_count = ix.doc_count()
+        manifest.toc_generation = ix.latest_generation()
     finally:
         ix.close()
     manifest.updated_at = _now()
@@ -593,17 +654,53 @@ def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Repor
         "replaced": report.replaced,
         "unchanged": report.unchanged,
         "deleted": report.deleted,
-        "rejected": len(report.rejected),
+        "rejected": report.rejected_records,
+        "file_problems": len(report.rejected) - report.rejected_records,
     }
     manifest.write(gen)
 
 
 def _clean_writer_leftovers(gen: Path) -> None:
-    """Temporary directories of a killed Whoosh writer (its uncommitted segment
-    files are removed by Whoosh itself at the next commit). Lock held."""
+    """What a killed or failed writer left in the live generation: temporary
+    directories, and segment files no commit uses (see ``remove_orphans``).
+    Lock held."""
     for p in gen.iterdir():
         if p.is_dir() and p.name.endswith(".tmp"):
             shutil.rmtree(p, ignore_errors=True)
+    remove_orphans(gen)
+
+
+def _repair_manifest(gen: Path, ix: whoosh_index.Index, manifest: Manifest) -> str:
+    """The index is the truth and MANIFEST.json is derived from it: a writer
+    killed between Whoosh's commit and the manifest write leaves the manifest
+    behind (wrong count, older commit). Rewrite it from the index; returns what
+    was repaired ("" when nothing was). Lock held."""
+    count, toc = ix.doc_count(), ix.latest_generation()
+    stale_toc = manifest.toc_generation not in (-1, toc)
+    if manifest.doc_count == count and not stale_toc:
+        if manifest.toc_generation == -1:  # written before the field existed
+            manifest.toc_generation = toc
+            manifest.write(gen)
+        return ""
+    what = (
+        f"MANIFEST.json said {manifest.doc_count} documents, the index holds {count} "
+        "(a writer was stopped between its commit and the manifest); rewritten from the index"
+    )
+    manifest.doc_count, manifest.toc_generation = count, toc
+    manifest.updated_at = _now()
+    manifest.last_change = {"command": "repair", "at": manifest.updated_at, "repaired": what}
+    manifest.write(gen)
+    return what
+
+
+def repair_manifest(gen: Path) -> str:
+    """``_repair_manifest`` for a command that holds the lock but does not
+    write the index itself (``publish``): what it repaired, or ""."""
+    ix = whoosh_index.open_dir(str(gen))
+    try:
+        return _repair_manifest(gen, ix, Manifest.read(gen))
+    finally:
+        ix.close()
 
 
 def update(
@@ -616,6 +713,7 @@ def update(
     wait: float = 5.0,
     progress: Progress | None = None,
     limitmb: int = 512,
+    allow_mass_delete: bool = False,
 ) -> Report:
     """Bring the live generation in line with ``items``, in place.
 
@@ -625,18 +723,44 @@ def update(
       (the file part of its stored ``origin``) was read completely in this run
       (it gave at least one article and no file-level rejection) and its id was
       not among the articles read. Documents from other files are kept.
+    - a ``Gone`` record (a crawled page that answers 404/410) deletes its id;
+      when that would delete more than ``MASS_DELETE_SHARE`` of a site's
+      documents and more than ``MASS_DELETE_MIN``, nothing is written and
+      ``MassDelete`` is raised, unless ``allow_mass_delete``.
     - one commit at the end: readers see all of the changes or none of them.
     """
     report = Report(dry_run=dry_run)
     start = time.perf_counter()
     after = "readers see all of this run's changes or none; vnsearch index check tells which"
     with _disk_errors("updating the index", after):
-        _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb)
+        _update(
+            home,
+            items,
+            report,
+            delete_missing,
+            dry_run,
+            workers,
+            wait,
+            progress,
+            limitmb,
+            allow_mass_delete,
+        )
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _update(home, items, report, delete_missing, dry_run, workers, wait, progress, limitmb):
+def _update(
+    home,
+    items,
+    report,
+    delete_missing,
+    dry_run,
+    workers,
+    wait,
+    progress,
+    limitmb,
+    allow_mass_delete=False,
+):
     with home.lock(wait=wait):
         home.clean_leftovers()
         gen = home.current_dir()
@@ -646,20 +770,30 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
         try:
             if not dry_run:
                 _clean_writer_leftovers(gen)
+                report.repaired = _repair_manifest(gen, ix, manifest)
             known = _known_documents(ix)
             seen: set[str] = set()
             files_read: set[str] = set()
             files_failed: set[str] = set()
+            gone: dict[str, Gone] = {}
+            articles = 0
             for item in items:
+                if isinstance(item, Gone):
+                    if item.id in known:
+                        gone.setdefault(item.id, item)
+                    continue
                 if isinstance(item, Rejection):
                     report.rejected.append(item)
                     if item.location == "file":
                         files_failed.add(os.path.abspath(item.source))
+                    else:
+                        report.read += 1
                     continue
                 report.read += 1
+                articles += 1
                 if progress:
                     progress(1)
-                doc_id = str(item.id).strip()
+                doc_id = clean_id(item.id)
                 where = item.origin or doc_id
                 if item.origin:
                     files_read.add(os.path.abspath(origin_file(item.origin)))
@@ -695,8 +829,14 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
                     report.added += 1
                 if not dry_run:
                     pending.add(doc)
-            if report.read == 0:
+            if articles == 0 and not gone:
                 raise NothingRead(report)
+            _guard_mass_delete(known, gone, seen, report, allow_mass_delete)
+            for doc_id in gone:
+                if doc_id not in seen:
+                    report.deleted += 1
+                    if not dry_run:
+                        pending.delete(doc_id)
             if delete_missing:
                 complete = files_read - files_failed
                 for doc_id, old in known.items():
@@ -708,11 +848,31 @@ def _update(home, items, report, delete_missing, dry_run, workers, wait, progres
             committed = False if dry_run else pending.commit()
         except BaseException:
             pending.abandon()
+            if not dry_run:
+                # A full disk: the failed commit's segment files would keep it full.
+                with contextlib.suppress(OSError):
+                    remove_orphans(gen)
             raise
         finally:
             ix.close()
         if committed:
             _finish_change(home, gen, manifest, report, "update")
+
+
+def _guard_mass_delete(
+    known: dict[str, _Known], gone: dict[str, Gone], seen: set[str], report: Report, allow: bool
+) -> None:
+    if allow or not gone:
+        return
+    per_site: dict[str | None, int] = {}
+    for doc_id in gone:
+        if doc_id not in seen:
+            site = known[doc_id].site
+            per_site[site] = per_site.get(site, 0) + 1
+    for site, deleting in per_site.items():
+        total = sum(1 for k in known.values() if k.site == site)
+        if deleting > MASS_DELETE_MIN and deleting > MASS_DELETE_SHARE * total:
+            raise MassDelete(report, site or "(none)", deleting, total)
 
 
 def delete(
@@ -722,12 +882,15 @@ def delete(
     are not in the index are listed in ``report.missing``."""
     report = Report(dry_run=dry_run)
     start = time.perf_counter()
-    wanted = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    wanted = list(dict.fromkeys(clean_id(i) for i in ids if i.strip()))
     with home.lock(wait=wait):
         gen = home.current_dir()
         ix, manifest = home.open()
         report.generation = manifest.generation
         try:
+            if not dry_run:
+                _clean_writer_leftovers(gen)
+                report.repaired = _repair_manifest(gen, ix, manifest)
             with ix.searcher() as searcher:
                 present = [i for i in wanted if searcher.document_number(id=i) is not None]
             report.read = len(wanted)
@@ -741,6 +904,8 @@ def delete(
                     writer.commit()
                 except BaseException:
                     _abandon(writer)
+                    with contextlib.suppress(OSError):
+                        remove_orphans(gen)
                     raise
         finally:
             ix.close()

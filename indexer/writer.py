@@ -31,14 +31,18 @@ classes lean on its internals.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import PostingPool, SegmentWriter
 
 from indexer import analysis, postings_arrays
+from indexer.faults import fault
 
-__all__ = ["open_writer"]
+__all__ = ["open_writer", "remove_orphans"]
 
 
 class _Pool(PostingPool):
@@ -89,6 +93,7 @@ def _commit_toc_with_arrays(self, segments) -> None:
     folder = getattr(self.storage, "folder", None)
     if folder is not None:
         postings_arrays.write_missing(self.storage, self.schema, segments, Path(folder))
+    fault("before-toc")
     SegmentWriter._commit_toc(self, segments)
 
 
@@ -155,3 +160,34 @@ def open_writer(ix, workers: int = 1, **kwargs):
         # would re-read every posting in one process.
         return FastMpWriter(ix, procs=workers, multisegment=True, **kwargs)
     return FastSegmentWriter(ix, **kwargs)
+
+
+def remove_orphans(folder: Path) -> list[str]:
+    """Delete the files of ``folder`` that its latest commit does not use: the
+    segments of a writer that failed (a full disk) or was killed before its
+    table of contents, older tables of contents, and temporary files. Whoosh
+    does the same after each successful commit, which a full disk never
+    reaches: without this, every retry fails on the space the last one left.
+    Call with the writer lock held. Returns the names removed."""
+    storage = FileStorage(str(folder))
+    toc = whoosh_index.TOC.read(storage, whoosh_index._DEF_INDEX_NAME)
+    keep = {s.segment_id() for s in toc.segments}
+    tocs = whoosh_index.TOC._pattern(whoosh_index._DEF_INDEX_NAME)
+    segs = whoosh_index.TOC._segment_pattern(whoosh_index._DEF_INDEX_NAME)
+    removed = []
+    for path in folder.iterdir():
+        name = path.name
+        toc_match, seg_match = tocs.match(name), segs.match(name)
+        unused = (
+            (toc_match and int(toc_match.group(1)) != toc.generation)
+            or (seg_match and not name.startswith(".") and seg_match.group(1) not in keep)
+            # Half-written arrays files (.MAIN_x.vnp.tmp) and manifests, and
+            # a table of contents that never got its final name (_MAIN_7.toc.<time>).
+            or (path.is_file() and name.endswith(".tmp"))
+            or (name.startswith(f"_{whoosh_index._DEF_INDEX_NAME}_") and ".toc." in name)
+        )
+        if unused:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(name)
+    return removed

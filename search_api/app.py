@@ -16,7 +16,10 @@ import falcon.media
 import orjson
 
 from search_api import errors, openapi
+from search_api.clicks import ClickResource
 from search_api.config import Config, multiprocess_metrics_dir
+from search_api.events import EventLog
+from search_api.learned import LearnedSuggestions
 from search_api.limits import RequestLimits, StaticMethods
 from search_api.metrics import Metrics
 from search_api.middleware import AccessLog, Gzip, StaticCaching
@@ -69,13 +72,15 @@ def create_app(
     service: SearchService | None = None,
     metrics_dir: str | None = None,
     warm: bool = False,
+    events: EventLog | None = None,
 ) -> falcon.App:
     """The WSGI app for ``config``; ``service`` defaults to one on ``config.index_dir``.
     ``metrics_dir`` is prometheus_client's multiprocess directory (default: from
     ``PROMETHEUS_MULTIPROC_DIR``, which the gunicorn config sets; none in tests).
     ``warm``: open the index and build what the first searches and suggestions
     need before returning (what a gunicorn worker does before it accepts
-    requests, see ``search_api.wsgi``)."""
+    requests, see ``search_api.wsgi``). ``events`` defaults to a writer into
+    ``config.events_dir`` when that is set (tests pass their own)."""
     if service is None:
         service = SearchService(
             config.index_dir,
@@ -87,11 +92,18 @@ def create_app(
     if metrics_dir is None:
         metrics_dir = multiprocess_metrics_dir()
     metrics = Metrics(service, metrics_dir)
+    if events is None and config.events_dir:
+        events = EventLog(
+            config.events_dir,
+            on_drop=metrics.events_dropped.inc,
+            on_write=metrics.events_written.inc,
+        )
 
     cors = config.cors_origins
     # process_response runs in reverse order: gzip last, the access log before it.
     middleware: list[object] = [Gzip(), AccessLog(log_ips=config.log_ips), metrics]
-    middleware.append(RequestLimits(config.max_url_length, config.max_body_bytes))
+    click_path = ("/v1/clicks",) if config.clicks else ()
+    middleware.append(RequestLimits(config.max_url_length, config.max_body_bytes, click_path))
     middleware.append(StaticMethods("/static"))
     if cors:
         middleware.append(falcon.CORSMiddleware(allow_origins="*" if cors == ("*",) else cors))
@@ -111,12 +123,17 @@ def create_app(
     errors.install(app)
 
     search = SearchResource(service, config)
+    search.events = events
     app.add_route("/v1/search", search)
     app.add_route("/v1/calendar", CalendarResource(service, config, search))
     app.add_route("/v1/documents/{doc_id}/neighbors", NeighborsResource(service, config))
     app.add_route("/v1/documents/{doc_id}/related", RelatedResource(service, config))
     suggest = SuggestResource(service, config)
+    suggest.events = events
+    suggest.learned = LearnedSuggestions(config.index_dir)
     app.add_route("/v1/suggest", suggest)
+    if config.clicks and events is not None:
+        app.add_route("/v1/clicks", ClickResource(config, events))
     app.add_route("/v1/documents/{doc_id}", DocumentResource(service, config))
     app.add_route("/v1/stats", StatsResource(service, config))
     app.add_route("/healthz", HealthResource())
@@ -126,6 +143,8 @@ def create_app(
     app.add_route("/", DemoPage(STATIC_DIR / "index.html"))
     app.add_static_route("/static", str(STATIC_DIR))
     if warm:
+        if events is not None:
+            events.start()  # in the worker, before it accepts requests
         started = time.perf_counter()
         if service.warm():
             suggest.snapshots.warm()

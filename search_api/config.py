@@ -58,6 +58,9 @@ class Config:
     log_ips: bool = False
     # Serving (read by the gunicorn config and server.run()).
     bind: str = "127.0.0.1:8000"
+    # A proxy (nginx) reads requests whole before they reach gunicorn; without one,
+    # `vnsearch serve` warns when it binds an address other machines can reach.
+    behind_proxy: bool = False
     workers: int = 2
     threads: int = 4
     # gunicorn: seconds of silence after which a worker is killed and replaced,
@@ -68,6 +71,13 @@ class Config:
     worker_timeout: int = 30
     max_requests: int = 1_000_000
     max_requests_jitter: int = 100_000
+    # Search events (search_api/events.py): the directory of the JSON Lines
+    # files, one per worker process; empty: no events are written.
+    events_dir: str = ""
+    # POST /v1/clicks, what the search box reports when a visitor opens a
+    # result (needs events_dir), and the clicks one client may report a minute.
+    clicks: bool = False
+    click_rate: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
@@ -98,6 +108,11 @@ class Config:
                 f"VNSEARCH_SEARCH_TIMEOUT_MS ({self.search_timeout_ms}) must be below "
                 f"VNSEARCH_WORKER_TIMEOUT ({self.worker_timeout} s): a slow query must end "
                 "with a 503 before gunicorn kills the worker",
+            )
+        if self.clicks and not self.events_dir:
+            raise ConfigError(
+                "VNSEARCH_CLICKS",
+                "VNSEARCH_CLICKS=1 needs VNSEARCH_EVENTS_DIR: clicks are written as events",
             )
 
 
@@ -168,11 +183,15 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "cache_max_age": _int,
     "log_ips": _bool,
     "bind": _text,
+    "behind_proxy": _bool,
     "workers": _int,
     "threads": _int,
     "worker_timeout": _int,
     "max_requests": _int,
     "max_requests_jitter": _int,
+    "events_dir": _text,
+    "clicks": _bool,
+    "click_rate": _int,
 }
 
 
@@ -197,6 +216,13 @@ def _check_seconds(var: str, value: Any) -> None:
 def _check_dir(var: str, value: Any) -> None:
     if not isinstance(value, str) or not value.strip() or "\0" in value:
         raise ConfigError(var, f"{var} must name a directory, got {value!r}")
+
+
+def _check_events_dir(var: str, value: Any) -> None:
+    if not isinstance(value, str) or "\0" in value:
+        raise ConfigError(var, f"{var} must name a directory, got {value!r}")
+    if value and os.path.exists(value) and not os.path.isdir(value):
+        raise ConfigError(var, f"{var} names {value!r}, which is not a directory")
 
 
 def _check_origins(var: str, value: Any) -> None:
@@ -256,9 +282,13 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "cache_max_age": _at_least(0, 31_536_000),
     "log_ips": _check_bool,
     "bind": _check_bind,
+    "behind_proxy": _check_bool,
     "workers": _at_least(1, 256),
     "threads": _at_least(1, 1_000),
     "worker_timeout": _at_least(1, 3_600),
     "max_requests": _at_least(0, 100_000_000),
     "max_requests_jitter": _at_least(0, 100_000_000),
+    "events_dir": _check_events_dir,
+    "clicks": _check_bool,
+    "click_rate": _at_least(1, 100_000),
 }

@@ -39,6 +39,9 @@ TITLES = {
     "index_unavailable": "Index unavailable",
     "search_timeout": "Search timed out",
     "internal_error": "Internal server error",
+    "invalid_click": "Invalid click report",
+    "unsupported_media_type": "Unsupported media type",
+    "too_many_clicks": "Too many click reports",
 }
 
 

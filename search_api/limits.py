@@ -20,9 +20,11 @@ from search_api.errors import APIError
 class RequestLimits:
     """Falcon middleware: 414 for long URLs, 413 for request bodies."""
 
-    def __init__(self, max_url_length: int, max_body_bytes: int):
+    def __init__(self, max_url_length: int, max_body_bytes: int, own_body_limit: tuple = ()):
         self.max_url_length = max_url_length
         self.max_body_bytes = max_body_bytes
+        # Paths whose responder bounds its own body (POST /v1/clicks).
+        self.own_body_limit = frozenset(own_body_limit)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if url_length(req) > self.max_url_length:
@@ -31,6 +33,8 @@ class RequestLimits:
                 "uri_too_long",
                 f"The address is longer than {self.max_url_length} characters.",
             )
+        if req.path in self.own_body_limit:
+            return
         length = req.content_length
         chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
         if chunked or (length is not None and length > self.max_body_bytes):

@@ -85,6 +85,16 @@ class Metrics:
             ["route", "method", "status"],
             registry=self.registry,
         )
+        self.events_written = Counter(
+            "vnsearch_events_written",
+            "Search events written to VNSEARCH_EVENTS_DIR",
+            registry=self.registry,
+        )
+        self.events_dropped = Counter(
+            "vnsearch_events_dropped",
+            "Search events dropped because the writer's queue was full",
+            registry=self.registry,
+        )
         self.latency = _Histogram(
             "vnsearch_http_request_duration_seconds",
             "Time to answer an HTTP request, by route template",

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest
 from search_api.config import Config
 from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
 from search_api.resources import DEFAULT_PER_PAGE
 from search_api.search import DEFAULT_FACETS, FACETS, MAX_QUERY_TERMS, SORTS
+
+# The years the indexer accepts (MIN_YEAR-MAX_YEAR, 1900-2200) as a pattern a
+# schema-driven client (and the fuzzer) can follow; JSON Schema has no minimum
+# for date strings. tests/test_integrity.py checks it against the constants.
+_DATE_RANGE = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-"
 
 VERSION = "1.0.0"
 
@@ -149,18 +155,20 @@ def build(config: Config) -> dict:
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
             "relevance (newest first when q is empty), newest, oldest, or popular (views, "
-            "then newest). Undated documents "
-            "come last.",
+            "then newest; documents without a view count after every counted one). Undated "
+            "documents come last.",
         ),
         _param(
             "from",
-            {"type": "string", "format": "date"},
-            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded.",
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
+            "First day (YYYY-MM-DD, Vietnam time), inclusive. Undated documents are excluded. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (the dates the indexer accepts).",
         ),
         _param(
             "to",
-            {"type": "string", "format": "date"},
-            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from.",
+            {"type": "string", "format": "date", "pattern": _DATE_RANGE},
+            "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from. "
+            f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.",
         ),
         _param(
             "category",
@@ -336,8 +344,20 @@ def build(config: Config) -> dict:
             "type": "object",
             "required": ["id", "title", "highlight", "url", "published"],
             "properties": {
-                "id": {"type": "string"},
-                "title": {"type": "string", "description": "Plain text."},
+                "id": {
+                    "type": ["string", "null"],
+                    "description": "The document; null for a learned suggestion.",
+                },
+                "title": {
+                    "type": "string",
+                    "description": "Plain text: a title, or for a learned suggestion the query "
+                    "to search for.",
+                },
+                "source": {
+                    "enum": ["searches"],
+                    "description": "Present on suggestions learned from what visitors searched "
+                    "(vnsearch analytics suggestions); absent on title suggestions.",
+                },
                 "highlight": {
                     "type": "string",
                     "description": "The title with the typed part marked. " + _HIGHLIGHT_NOTE,
@@ -525,7 +545,9 @@ def build(config: Config) -> dict:
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
-                        "description": "The document id (as in hits[].id), URL-encoded.",
+                        "description": "The document id (as in hits[].id), URL-encoded; "
+                        "compared after NFC normalisation. Ids never contain '/' (the indexer "
+                        "refuses them).",
                     }
                 ],
                 "responses": {
@@ -547,8 +569,8 @@ def build(config: Config) -> dict:
                 "parameters": [
                     _param(
                         "year",
-                        {"type": "integer", "minimum": 1900, "maximum": 2200},
-                        "Year.",
+                        {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                        f"Year, {MIN_YEAR} to {MAX_YEAR} (the years the indexer accepts).",
                         required=True,
                     ),
                     _param(
@@ -691,6 +713,8 @@ def build(config: Config) -> dict:
             }
         },
     }
+    if c.clicks:
+        paths["/v1/clicks"] = {"post": _clicks_operation(c, internal)}
     # Size limits apply to every address, before routing (search_api/limits.py).
     too_long = _problem(
         f"The path and query string are over {c.max_url_length} characters "
@@ -702,8 +726,9 @@ def build(config: Config) -> dict:
         ["body_too_large"],
     )
     for item in paths.values():
-        item["get"]["responses"].setdefault("413", too_large)
-        item["get"]["responses"].setdefault("414", too_long)
+        for operation in item.values():
+            operation["responses"].setdefault("413", too_large)
+            operation["responses"].setdefault("414", too_long)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -717,4 +742,44 @@ def build(config: Config) -> dict:
         },
         "paths": paths,
         "components": {"schemas": schemas},
+    }
+
+
+def _clicks_operation(c: Config, internal: dict) -> dict:
+    """``POST /v1/clicks`` (only in the document when VNSEARCH_CLICKS=1)."""
+    from search_api.clicks import MAX_BYTES, MAX_ID_CHARS
+
+    click = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["q", "id", "position"],
+        "properties": {
+            "q": {"type": "string", "maxLength": c.max_query_chars},
+            "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+            "position": {"type": "integer", "minimum": 1, "maximum": c.max_page_depth},
+            "page": {"type": "integer", "minimum": 1, "maximum": c.max_page_depth},
+        },
+    }
+    return {
+        "operationId": "reportClick",
+        "summary": "Which result a visitor opened (sent by the search box with sendBeacon)",
+        "description": f"At most {MAX_BYTES} bytes with a Content-Length; at most "
+        f"{c.click_rate} reports a minute per client (VNSEARCH_CLICK_RATE). Written as a "
+        "click event; the client's address is never written.",
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": click}, "application/json": {"schema": click}},
+        },
+        "responses": {
+            "204": {"description": "Recorded."},
+            "400": _problem("Not a click report of this shape.", ["invalid_click"]),
+            "413": _problem(f"Over {MAX_BYTES} bytes, or no length.", ["body_too_large"]),
+            "415": _problem("Not text/plain or application/json.", ["unsupported_media_type"]),
+            "429": _problem(
+                "Too many reports from this client this minute.",
+                ["too_many_clicks"],
+                {"Retry-After": {"schema": {"type": "integer"}}},
+            ),
+            "500": internal,
+        },
     }

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import falcon
 import falcon.uri
 
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest as suggestions
 from search_api.config import Config
 from search_api.errors import APIError, param_error
@@ -88,6 +90,31 @@ def single_params(req: falcon.Request, names: tuple[str, ...]) -> None:
             raise param_error(name, f'The "{name}" parameter may be given only once.')
 
 
+# Integers and dates as the document writes them, in ASCII digits. Python's int()
+# would also take "5_0" (50), " 5", "+5" and other scripts' digits ("٥"), and
+# strptime "2017-3-7"; the fuzzer's hunt for accepted invalid input (issue 15,
+# item 13) is what found that.
+_INTEGER = re.compile(r"-?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def int_param(req: falcon.Request, name: str, **kwargs) -> int | None:
+    """``req.get_param_as_int`` for integers written in ASCII digits only."""
+    raw = req.params.get(name)
+    for value in raw if isinstance(raw, list) else () if raw is None else (raw,):
+        if not _INTEGER.fullmatch(value):
+            raise param_error(name, f'The "{name}" parameter must be an integer (digits 0-9).')
+    return req.get_param_as_int(name, **kwargs)
+
+
+def date_param(req: falcon.Request, name: str):
+    """``req.get_param_as_date`` for YYYY-MM-DD in ASCII digits only."""
+    value = req.get_param(name)
+    if value is not None and not _DATE.fullmatch(value):
+        raise param_error(name, f'The "{name}" parameter must be a date as YYYY-MM-DD.')
+    return req.get_param_as_date(name, format_string=DATE_FORMAT)
+
+
 def query_text(req: falcon.Request, config: Config) -> str:
     """``q`` within the configured length limits (400 ``query_too_long`` if not)."""
     q = req.get_param("q", default="")
@@ -105,6 +132,9 @@ def query_text(req: falcon.Request, config: Config) -> str:
 class SearchResource:
     """``GET /v1/search``"""
 
+    # Set by create_app: the search event writer (search_api.events), or None.
+    events = None
+
     def __init__(self, service: SearchService, config: Config):
         self.service = service
         self.config = config
@@ -112,10 +142,14 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         parsed = self.parse(req)
-        if self.validators.not_modified(req, resp, index_version(self.service), parsed):
+        version = index_version(self.service)
+        if self.validators.not_modified(req, resp, version, parsed):
             return
         resp.media = self.service.search(parsed)
         req.context.hits = resp.media["total_hits"]
+        if self.events is not None:
+            media = resp.media
+            self.events.record("search", parsed, media, media["processing_time_ms"], version)
         if resp.media.get("timed_out"):
             # Partial results: the next try may do better, so nobody keeps these.
             resp.delete_header("ETag")
@@ -126,8 +160,9 @@ class SearchResource:
         single_params(req, _SINGLE)
         q = query_text(req, cfg)
 
-        page = req.get_param_as_int("page", min_value=1, default=1)
-        per_page = req.get_param_as_int(
+        page = int_param(req, "page", min_value=1, default=1)
+        per_page = int_param(
+            req,
             "per_page",
             min_value=1,
             max_value=cfg.max_per_page,
@@ -145,8 +180,13 @@ class SearchResource:
         if sort not in SORTS:
             raise param_error("sort", f'The "sort" parameter must be one of {", ".join(SORTS)}.')
 
-        date_from = req.get_param_as_date("from", format_string=DATE_FORMAT)
-        date_to = req.get_param_as_date("to", format_string=DATE_FORMAT)
+        date_from = date_param(req, "from")
+        date_to = date_param(req, "to")
+        for name, day in (("from", date_from), ("to", date_to)):
+            if day and not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise param_error(
+                    name, f'The "{name}" date must be from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.'
+                )
         if date_from and date_to and date_from > date_to:
             raise param_error("from", 'The "from" date is after the "to" date.')
 
@@ -192,6 +232,10 @@ class SearchResource:
 class SuggestResource:
     """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
 
+    # Set by create_app: the event writer and the learned suggestions, or None.
+    events = None
+    learned = None
+
     def __init__(self, service: SearchService, config: Config, *, background: bool = True):
         self.snapshots = suggestions.Suggester(service, background=background)
         self.config = config
@@ -200,22 +244,32 @@ class SuggestResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "limit"))
         q = query_text(req, self.config)
-        limit = req.get_param_as_int(
+        limit = int_param(
+            req,
             "limit",
             min_value=1,
             max_value=suggestions.MAX_LIMIT,
             default=suggestions.DEFAULT_LIMIT,
         )
+        started = time.perf_counter()
+        learned = self.learned.current() if self.learned is not None else None
         # One snapshot for the tag and the answer: they always agree.
         snap = self.snapshots.acquire()
         try:
-            if self.validators.not_modified(req, resp, snap.version, ("suggest", q, limit)):
+            tag = ("suggest", q, limit, learned.stamp if learned is not None else None)
+            if self.validators.not_modified(req, resp, snap.version, tag):
                 return
             # Suggestions complete a title from the last words typed: a few suffice.
             resp.media = suggestions.suggest(snap, q, limit, min(self.config.max_query_words, 32))
+            version = snap.version
         finally:
             snap.release()
+        if learned is not None:
+            resp.media = self.learned.blend(resp.media, q, limit, learned)
         req.context.hits = len(resp.media["suggestions"])
+        if self.events is not None:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.events.record("suggest", q, resp.media, elapsed, version)
 
 
 class DocumentResource:
@@ -247,8 +301,8 @@ class CalendarResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "year", "month"))
-        year = req.get_param_as_int("year", required=True, min_value=1900, max_value=2200)
-        month = req.get_param_as_int("month", required=True, min_value=1, max_value=12)
+        year = int_param(req, "year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
+        month = int_param(req, "month", required=True, min_value=1, max_value=12)
         filters = SearchRequest(
             q=query_text(req, self.config),
             categories=self.search._values(req, "category"),
@@ -273,7 +327,7 @@ class _DocumentListResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
         single_params(req, ("n",))
-        n = req.get_param_as_int("n", min_value=1, max_value=self.MAX_N, default=5)
+        n = int_param(req, "n", min_value=1, max_value=self.MAX_N, default=5)
         version = index_version(self.service)
         answer = getattr(self.service, self.what)(doc_id, n)
         if answer is None:

@@ -402,9 +402,21 @@ class SearchService:
             snap.release()
 
     def related(self, doc_id: str, n: int) -> dict | None:
+        """``browse.related``, cached with the search answers (same key scheme)."""
         snap = self._current()
         try:
-            return browse.related(snap, doc_id, n)
+            ck = (snap.version, ("related", doc_id, n))
+            with self._lock:
+                cached = self._results.get(ck)
+            if cached is None:
+                cached = browse.related(snap, doc_id, n)
+                if cached is None:
+                    return None
+                with self._lock:
+                    self._results[ck] = cached
+                    while len(self._results) > self.result_cache_size:
+                        self._results.popitem(last=False)
+            return dict(cached)
         finally:
             snap.release()
 
@@ -1072,8 +1084,8 @@ def _order(snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sort: str):
         elif sort == "newest":
             primary = newest
             keys = (matched, primary)
-        elif sort == "popular":  # views, then recency
-            primary = -snap.views[matched]
+        elif sort == "popular":  # views, then recency; no view count after every count
+            primary = np.where(snap.has_views[matched], -snap.views[matched], 1)
             keys = (matched, newest, primary)
         else:  # oldest
             primary = np.where(dated, ts, _LAST)

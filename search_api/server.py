@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping
@@ -68,6 +69,33 @@ def gunicorn_command(
     return argv, env, config
 
 
+def exposure_warning(config: Config) -> str | None:
+    """A warning when gunicorn would face other machines' clients directly.
+
+    gunicorn's threads read request headers with no deadline: 16 clients sending
+    a header line every 5 s, or 200 idle sockets, stall 2 workers × 4 threads
+    (docs/operations.md, "Slow and idle clients"). Loopback and unix sockets are
+    reachable only from this machine; ``VNSEARCH_BEHIND_PROXY=1`` says a proxy
+    that reads requests whole (deploy/nginx/vnsearch.conf) is the only client.
+    """
+    if config.behind_proxy or config.bind.startswith("unix:"):
+        return None
+    host = config.bind.rpartition(":")[0].removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to any address
+    return (
+        f"warning: {config.bind} is reachable from other machines and no proxy is "
+        "declared: a few slow or idle clients can hold every gunicorn thread. Put "
+        "nginx in front (deploy/nginx/vnsearch.conf) and set VNSEARCH_BEHIND_PROXY=1, "
+        'or bind 127.0.0.1 (docs/operations.md, "Slow and idle clients")'
+    )
+
+
 def run(
     bind: str | None = None,
     workers: int | None = None,
@@ -98,6 +126,8 @@ def run(
     argv, env, config = gunicorn_command(
         bind, workers, threads, index_dir, log_level=log_level, access_log=access_log
     )
+    if warning := exposure_warning(config):
+        print(warning, file=sys.stderr)
     if IndexHome(config.index_dir).current_name() is None:
         print(
             f"warning: no index in {config.index_dir} yet; /readyz answers 503 until "

@@ -20,6 +20,7 @@ import mmap
 import os
 import pickle
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from indexer.postings_arrays import (
 )
 from indexer.store import Manifest
 
+_NO_VIEWS = np.iinfo(np.int64).max  # the views column's default: no count
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 
@@ -353,7 +355,13 @@ class Snapshot:
         self.live[list(self.reader.all_doc_ids())] = True
         self.doc_count = int(self.live.sum())
         self.pubts = self._numeric("pubts", np.int64)
-        self.views = self._numeric("views", np.int64)
+        views = self._column("views")
+        # A document without a view count gets Whoosh's column default (int64
+        # max) or, in a segment without the column, None: unknown, not popular.
+        self.has_views = np.asarray([v is not None and v != _NO_VIEWS for v in views], dtype=bool)
+        self.views = np.asarray(
+            [v if ok else 0 for v, ok in zip(views, self.has_views, strict=True)], dtype=np.int64
+        )
         self.tlen = self._numeric("tlen", np.float32)
         self.blen = self._numeric("blen", np.float32)
         self.facet_codes: dict[str, np.ndarray] = {}
@@ -648,7 +656,8 @@ class Snapshot:
             return self.searcher.stored_fields(int(docnum))
 
     def docnum_for_id(self, doc_id: str) -> int | None:
-        p = self.postings("id", doc_id)
+        # Ids are stored NFC (indexer.schema.clean_id): an NFD request finds them too.
+        p = self.postings("id", unicodedata.normalize("NFC", doc_id))
         return int(p.ids[0]) if p.df else None
 
     # -- lifecycle -----------------------------------------------------------------

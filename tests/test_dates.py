@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.sources.dates import VN_TZ, parse_date
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR, VN_TZ, parse_date
 
 
 def vn(*args: int) -> datetime:
@@ -145,7 +145,9 @@ def test_nfd_input() -> None:
         ("06/03/2017 08:15 (GMT+25)", "offset"),
         ("Thứ tư, 7/2/2024, 23:41 Author Song Ngư", "unexpected text"),
         ("06/03-2017", "unrecognised"),
-        ("9999-12-31T23:00:00Z", "out of range"),
+        ("9999-12-31T23:00:00Z", "outside 1900–2200"),
+        ("0001-01-01", "year 1 is outside 1900–2200"),
+        ("2200-12-31T20:00:00Z", "year 2201 is outside"),  # after the shift to +07:00
     ],
 )
 def test_rejects_with_reason(text: str, reason: str) -> None:
@@ -171,7 +173,9 @@ def portal_format(moment: datetime, *, numeric_month: bool = False) -> str:
     )
 
 
-_naive = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59))
+_naive = st.datetimes(
+    min_value=datetime(MIN_YEAR, 1, 1), max_value=datetime(MAX_YEAR, 12, 31, 23, 59, 59)
+)
 
 
 @given(_naive, st.booleans(), st.sampled_from(["NFC", "NFD"]), st.booleans())
@@ -184,7 +188,8 @@ def test_portal_format_round_trips(
 
 
 @given(
-    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9000, 1, 1)),
+    # A day inside the range at both ends: the shift to +07:00 stays inside it.
+    st.datetimes(min_value=datetime(MIN_YEAR, 1, 2), max_value=datetime(MAX_YEAR, 12, 30)),
     st.integers(min_value=-12 * 60, max_value=14 * 60),
 )
 def test_iso_with_any_offset_is_converted_to_vietnam_time(naive: datetime, minutes: int) -> None:
@@ -195,7 +200,7 @@ def test_iso_with_any_offset_is_converted_to_vietnam_time(naive: datetime, minut
     assert got.utcoffset() == timedelta(hours=7)  # ... shown in Vietnam time
 
 
-@given(st.dates(min_value=date(1, 1, 1)))
+@given(st.dates(min_value=date(MIN_YEAR, 1, 1), max_value=date(MAX_YEAR, 12, 31)))
 def test_numeric_and_iso_dates_round_trip(day: date) -> None:
     assert parse_date(f"{day.day}/{day.month}/{day.year:04d}") == day
     assert parse_date(f"{day.day:02d}-{day.month:02d}-{day.year:04d}") == day

@@ -1,11 +1,17 @@
 """Scaling out: a real nginx, configured by deploy/nginx/vnsearch.conf, in front of
 two API instances (gunicorn), each on its own index copy made by ``index pull``.
 
-- A new generation is published and pulled by both hosts while a query stream
+- A new generation is published (signed) and pulled by both hosts (each
+  checking the signature with the publisher's public key) while a query stream
   runs through nginx: not one request fails, and within seconds both hosts
   report the new generation and the new document is found.
 - One API instance is SIGKILLed (master and workers) under the stream: nginx
   routes around it; only requests in flight at that moment may fail.
+- Slow and idle clients (16 connections sending a header line every few
+  seconds, 200 sockets sending nothing) hold nginx's connections, not the API's
+  2 × 4 threads: normal queries keep their latency (issue 15, item 8).
+- A request line past nginx's 8 KB header buffer gets nginx's 414 as the API's
+  problem+json (item 14).
 
 Everything listens on loopback; nginx runs in the foreground with its pid, logs,
 temporary files and cache under the test's directory. Skipped without nginx
@@ -14,10 +20,12 @@ temporary files and cache under the test's directory. Skipped without nginx
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -29,9 +37,12 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import FIXTURE_ARTICLES, ROOT
+from loopback_clients import IdleSockets, SlowHeaders, probe
+from replica_support import PUBLISHER, write_pair
 from test_e2e_gunicorn import Server, _clean_env, free_port
 
 from indexer.replica import publish, pull
+from indexer.signing import load_trusted
 from indexer.store import IndexHome, build
 from search_api.server import gunicorn_command
 
@@ -169,6 +180,13 @@ class Cluster:
     hosts: list[IndexHome]
     apis: list[Server]
     nginx: Nginx
+    verify_key: Path  # the publisher's public key, as copied to every API host
+
+    def publish(self):
+        return publish(self.origin, self.dist, signer=PUBLISHER)
+
+    def pull(self, home: IndexHome):
+        return pull(home, self.dist, trusted=load_trusted([self.verify_key]))
 
 
 @pytest.fixture
@@ -179,11 +197,13 @@ def cluster_factory(tmp_path: Path) -> Iterator:
         origin = IndexHome(tmp_path / "origin")
         dist = tmp_path / "dist"
         build(origin, FIXTURE_ARTICLES)
-        publish(origin, dist)
+        _, verify_key = write_pair(tmp_path / "keys")
         hosts, apis = [], []
+        cluster = Cluster(origin, dist, hosts, apis, None, verify_key)  # type: ignore[arg-type]
+        cluster.publish()
         for i in (1, 2):
             home = IndexHome(tmp_path / f"host{i}")
-            assert pull(home, dist).generation == "g000001"
+            assert cluster.pull(home).generation == "g000001"
             port = free_port()
             argv, env, _ = gunicorn_command(
                 bind=f"127.0.0.1:{port}",
@@ -208,7 +228,8 @@ def cluster_factory(tmp_path: Path) -> Iterator:
         nginx = Nginx(tmp_path / "nginx", free_port(), upstreams)
         started.append(nginx)
         nginx.wait_ready()
-        return Cluster(origin, dist, hosts, apis, nginx)
+        cluster.nginx = nginx
+        return cluster
 
     yield make
     for thing in reversed(started):
@@ -295,10 +316,12 @@ def test_new_generation_rolls_across_hosts_behind_nginx_without_a_failed_request
     with QueryStream(cluster.nginx.base) as stream:
         time.sleep(2.0)
         build(cluster.origin, [*FIXTURE_ARTICLES, EXTRA])
-        assert publish(cluster.origin, cluster.dist).publication == "g000002.1"
+        published = cluster.publish()
+        assert (published.publication, published.signed_by) == ("g000002.1", "publisher")
         switch_started = time.monotonic()
         for home in cluster.hosts:
-            assert pull(home, cluster.dist).action == "new"
+            report = cluster.pull(home)
+            assert (report.action, report.signed_by) == ("new", "publisher.pub")
         pulled = time.monotonic()
 
         # Every host reports the new generation...
@@ -363,3 +386,91 @@ def test_nginx_routes_around_a_killed_api_instance(cluster_factory) -> None:
     assert victim.base.removeprefix("http://") in log
     assert "upstream server temporarily disabled" in log
     assert httpx.get(cluster.nginx.base + "/readyz").status_code == 200
+
+
+# -- slow and idle clients, long request lines (issue 15, items 8 and 14) -------------------
+
+
+@pytest.fixture
+def front(tmp_path: Path) -> Iterator[tuple[Server, Nginx]]:
+    """One API instance as `vnsearch serve` runs it by default (2 workers × 4
+    threads) behind the shipped nginx configuration."""
+    home = IndexHome(tmp_path / "index")
+    build(home, FIXTURE_ARTICLES)
+    port = free_port()
+    argv, env, _ = gunicorn_command(
+        bind=f"127.0.0.1:{port}", workers=2, threads=4, index_dir=home.path, access_log=True,
+        environ=_clean_env(
+            VNSEARCH_LOG_LEVEL="warning",
+            VNSEARCH_BEHIND_PROXY="1",
+            VNSEARCH_CACHE_MAX_AGE="0",  # nothing cached by nginx: every query reaches the API
+        ),
+    )  # fmt: skip
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    api = Server(argv, env, port, tmp_path / "api.log")
+    nginx = None
+    try:
+        api.wait_until("/readyz")
+        nginx = Nginx(tmp_path / "nginx", free_port(), [api.base.removeprefix("http://")])
+        nginx.wait_ready()
+        yield api, nginx
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        api.kill()
+
+
+# Searches and a document, as visitors send them.
+NORMAL = [
+    f"/v1/search?q={q}&per_page={n}"
+    for n in range(1, 11)
+    for q in ("tuy%C3%AAn+gi%C3%A1o", "tuyen+giao", "h%C3%B2a+b%C3%ACnh", "giao+th%E1%BB%ABa")
+] + ["/v1/documents/fx-tuyen-giao"]
+SLOW_EVERY = 2.0  # seconds between header lines of a slow client (the issue's run: 5)
+PROBE_SECONDS = 6.0
+
+
+def test_slow_and_idle_clients_do_not_stall_the_api_behind_nginx(front) -> None:
+    # Straight at gunicorn, 16 such clients or 200 idle sockets made every normal
+    # query time out (bench/limits.py measures both ways side by side).
+    api, nginx = front
+    port = int(nginx.base.rsplit(":", 1)[1])
+    baseline = probe(port, NORMAL, 3.0)
+    with SlowHeaders(port, 16, every=SLOW_EVERY) as slow:
+        during_slow = probe(port, NORMAL, PROBE_SECONDS)
+        assert slow.lines_sent >= 16 * 2  # they were really dribbling headers meanwhile
+    with IdleSockets(port, 200):
+        during_idle = probe(port, NORMAL, PROBE_SECONDS)
+    p95 = {name: r.percentile(95) for name, r in
+           (("baseline", baseline), ("slow", during_slow), ("idle", during_idle))}  # fmt: skip
+    print({k: f"{v * 1000:.1f} ms" for k, v in p95.items()})
+    for result in (baseline, during_slow, during_idle):
+        assert len(result.latencies) >= 10
+        assert result.failures == 0, result.latencies
+    # "Keep their latency": far from the 5 s timeouts of the direct case, with
+    # room for a loaded CI machine.
+    assert p95["slow"] < max(1.0, 10 * p95["baseline"])
+    assert p95["idle"] < max(1.0, 10 * p95["baseline"])
+    # Every normal query reached the API; nginx never passed the incomplete ones on.
+    sent = sum(len(r.latencies) for r in (baseline, during_slow, during_idle))
+    assert api.log().count("GET /v1/") >= sent
+    assert "q=slow" not in api.log()
+    assert "[error]" not in nginx.error_log()
+
+
+def test_nginx_answers_request_lines_past_its_buffer_as_problem_json(front) -> None:
+    _, nginx = front
+    port = int(nginx.base.rsplit(":", 1)[1])
+    for pad in (8_000, 8_150, 9_000, 50_000):  # the API's 414 below 8 KB, nginx's above
+        target = b"/v1/search?q=a&pad=" + b"b" * pad
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.split(b" ", 2)[1] == b"414", (pad, head)
+        assert b"content-type: application/problem+json" in head.lower(), (pad, head)
+        problem = json.loads(body)
+        assert (problem["status"], problem["code"]) == (414, "uri_too_long"), pad
+    assert "[error]" not in nginx.error_log()

@@ -364,7 +364,7 @@ def test_read_sources_walks_directories_in_sorted_order(tree: Path) -> None:
     assert csv == Rejection(
         str(tree / "b" / "notes.csv"),
         "file",
-        "unsupported file type '.csv'; expected .jsonl, .jsonl.gz, .txt, .html or .htm",
+        "unsupported file type '.csv'; expected .jsonl, .jsonl.gz, .txt, .html, .htm or .sqlite",
     )
     assert readme.reason.startswith("unsupported file type (no extension)")
 
@@ -398,7 +398,7 @@ def test_read_sources_new_reader_is_one_dict_entry(
     (tmp_path / "y.xml").write_text("<x/>")
     [other] = read_sources([tmp_path / "y.xml"])
     assert isinstance(other, Rejection)
-    assert other.reason.endswith("expected .jsonl, .jsonl.gz, .txt, .html or .htm")
+    assert other.reason.endswith("expected .jsonl, .jsonl.gz, .txt, .html, .htm or .sqlite")
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")

@@ -3,34 +3,43 @@
 ``read_sources(paths)`` is the entry point. Files are read by extension (see
 ``READERS``); directories are walked recursively in sorted order, skipping hidden
 entries. Problems never raise: they come out as ``Rejection`` records in the stream.
+Every reader bounds what one input may cost (``ReadLimits``; ``make_readers``
+gives the table for other limits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
-from .article import Article, Rejection
+from .article import Article, Gone, Rejection
+from .crawlstore import read_crawl_store
 from .dates import VN_TZ, parse_date
-from .html import HtmlReader, read_html_page
+from .html import HtmlConfig, HtmlReader, read_html_page
 from .jsonl import read_jsonl
+from .limits import ReadLimits
 from .portal import parse_portal_page, read_portal_page
 
 __all__ = [
     "READERS",
     "VN_TZ",
     "Article",
+    "Gone",
     "HtmlReader",
+    "ReadLimits",
     "Rejection",
+    "make_readers",
     "parse_date",
     "parse_portal_page",
+    "read_crawl_store",
     "read_html_page",
     "read_jsonl",
     "read_portal_page",
     "read_sources",
 ]
 
-Reader = Callable[[Path], Iterator[Article | Rejection]]
+Reader = Callable[[Path], Iterator[Article | Gone | Rejection]]
 
 # File name ending (lower case) -> reader. A new format is one more line here.
 READERS: dict[str, Reader] = {
@@ -39,12 +48,32 @@ READERS: dict[str, Reader] = {
     ".txt": read_portal_page,
     ".html": read_html_page,
     ".htm": read_html_page,
+    # A crawl store written by `vnsearch crawl` (indexer/crawl/store.py).
+    ".sqlite": read_crawl_store,
 }
+
+
+def make_readers(
+    limits: ReadLimits | None = None, html_config: HtmlConfig | None = None
+) -> dict[str, Reader]:
+    """The ``READERS`` table with other limits and HTML selectors (the crawl store,
+    written by ``vnsearch crawl`` with its own size limits, is read as it is)."""
+    limits = limits or ReadLimits()
+    jsonl = partial(read_jsonl, limits=limits)
+    html = HtmlReader(html_config, limits)
+    return {
+        **READERS,
+        ".jsonl": jsonl,
+        ".jsonl.gz": jsonl,
+        ".txt": partial(read_portal_page, limits=limits),
+        ".html": html,
+        ".htm": html,
+    }
 
 
 def read_sources(
     paths: Iterable[str | Path], *, readers: dict[str, Reader] | None = None
-) -> Iterator[Article | Rejection]:
+) -> Iterator[Article | Gone | Rejection]:
     """Yield the records of every file named in ``paths`` or found under a named directory.
 
     ``readers`` replaces the ``READERS`` table (e.g. an HTML reader with site selectors).

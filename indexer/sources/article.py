@@ -35,3 +35,14 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.location}: {self.reason}"
+
+
+@dataclass(slots=True, frozen=True)
+class Gone:
+    """A document whose source says it no longer exists (a crawled page that now
+    answers 404 or 410): ``index update`` deletes it, within the mass-delete guard."""
+
+    id: str
+    site: str | None
+    source: str
+    reason: str

@@ -8,8 +8,9 @@ Accepted (case-insensitive, NFC or NFD, extra spaces and NBSP ignored):
 - ISO 8601:   ``2017-03-06``, ``2017-03-06T07:25:00``, ``…+07:00``, ``…Z``
 - compact:    ``20170306``
 
-Numeric dates are day/month/year (Vietnamese order). A time may carry SA/CH
-(or AM/PM) and an offset (``Z``, ``+07:00``, ``GMT+7``, ``(UTC-5)``). Naive
+Years run from ``MIN_YEAR`` to ``MAX_YEAR`` (1900–2200); anything else is
+refused with that reason. Numeric dates are day/month/year (Vietnamese order).
+A time may carry SA/CH (or AM/PM) and an offset (``Z``, ``+07:00``, ``GMT+7``, ``(UTC-5)``). Naive
 times are Vietnam time. A leading weekday is ignored (not checked).
 """
 
@@ -20,7 +21,13 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
-__all__ = ["VN_TZ", "parse_date"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "VN_TZ", "parse_date"]
+
+# The one valid range of years, everywhere: the indexer rejects a date outside it
+# (``0001-01-01`` is a placeholder, not a date), and the API's calendar and date
+# filters take the same range, so every stored date can be asked for.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
 
 # Vietnam has kept UTC+7 without DST since 1975, so a fixed offset is exact.
 VN_TZ = timezone(timedelta(hours=7))
@@ -88,15 +95,18 @@ def parse_date(text: str) -> datetime | date:
         if tail is None:
             raise ValueError(f"unexpected text after the date: {s[head.end() :].strip()!r}")
         day = _make_date(head["y"], head["m"], head["d"])
-        return _with_time(day, tail)
+        found = _with_time(day, tail)
+        if not MIN_YEAR <= found.year <= MAX_YEAR:  # also after the shift to Vietnam time
+            raise ValueError(f"year {found.year} is outside {MIN_YEAR}–{MAX_YEAR}")
+        return found
     raise ValueError(f"unrecognised date format: {text.strip()!r}")
 
 
 def _make_date(year: str, month: str, day: str) -> date:
     y, d = int(year), int(day)
     m = int(month) if month.isdigit() else _MONTH_NAMES[" ".join(month.split())]
-    if y < 1:
-        raise ValueError(f"impossible year {y}")
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        raise ValueError(f"year {y} is outside {MIN_YEAR}–{MAX_YEAR}")
     if not 1 <= m <= 12:
         # The usual cause is a US-style m/d/y date.
         raise ValueError(f"impossible month {m} (dates are read day/month/year)")

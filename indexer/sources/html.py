@@ -56,6 +56,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .article import Article, Rejection
 from .dates import parse_date
+from .limits import PageTooLarge, ReadLimits, limit_name, oversized_field, read_page
 from .portal import _is_stop
 
 __all__ = ["HtmlConfig", "HtmlReader", "SiteRules", "load_html_config", "read_html_page"]
@@ -261,22 +262,83 @@ def _category(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str:
     return ""
 
 
-def _lines(node: LexborNode) -> list[str]:
+def _lines(node: LexborNode, max_depth: int = ReadLimits.html_depth) -> list[str]:
+    """The text under ``node``, one line per block element. A loop with its own
+    stack, not recursion: a page of 5,000 nested <div> once ended the whole run
+    with a RecursionError. Deeper than ``max_depth`` raises ``ValueError``."""
     parts: list[str] = []
-
-    def walk(n: LexborNode) -> None:
-        for child in n.iter(include_text=True):
+    # Entries: a node to walk at a depth, or a string to emit once its children are done.
+    stack: list[tuple[LexborNode, int] | str] = [(node, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        n, depth = item
+        if depth > max_depth:
+            raise ValueError(
+                f"elements nested deeper than {max_depth} ({limit_name('html_depth')})"
+            )
+        children = list(n.iter(include_text=True))
+        for child in reversed(children):
             if child.is_text_node:
-                parts.append(child.text_content or "")
+                stack.append(child.text_content or "")
             elif child.tag in _BLOCK:
-                parts.append("\n")
-                walk(child)
-                parts.append("\n")
+                stack += ["\n", (child, depth + 1), "\n"]
             else:
-                walk(child)
-
-    walk(node)
+                stack.append((child, depth + 1))
     return [" ".join(line.split()) for line in "".join(parts).split("\n")]
+
+
+# Start and end tags, with comments and raw-text elements (whose content holds no
+# tags) matched whole. "[^<>]" keeps every match from scanning past the next tag,
+# so the scan stays linear on any input.
+_TAG = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp|noembed|noframes)\b[^<>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([A-Za-z][^\s/<>]*)[^<>]*?(/?)>",
+    re.IGNORECASE | re.DOTALL,
+)
+# Elements that never hold others, and those whose end tag the parser implies
+# (a new <p> or <li> closes the open one): neither makes a page deeper.
+_FLAT = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "basefont", "bgsound", "frame", "keygen", "image",
+        "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody",
+        "tfoot", "colgroup", "caption", "rb", "rt", "rp", "rtc", "html", "head", "body",
+    }
+)  # fmt: skip
+_FOREIGN = frozenset({"svg", "math"})
+
+
+def nesting_depth(html: str, stop_above: int | None = None) -> int:
+    """How deep the elements of ``html`` nest, estimated from its tags in one linear
+    scan (at most ~0.5 µs a byte), before parsing: Lexbor takes time quadratic in
+    the depth (100,000 nested <div> in a 1.3 MB page: 32 s), so a page too deep
+    is refused unparsed. Never counts what cannot nest, so it errs low (nested
+    tables count one level each, not four); the walk over the parsed content
+    checks the real depth. Returns early once past ``stop_above``."""
+    depth = deepest = foreign = 0
+    for m in _TAG.finditer(html):
+        closing, name, self_closing = m.group(2, 3, 4)
+        if name is None:
+            continue
+        name = name.lower()
+        if name in _FLAT:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            if name in _FOREIGN:
+                foreign = max(0, foreign - 1)
+        elif not (self_closing and foreign):  # <div/> opens a div; <path/> in SVG does not
+            depth += 1
+            deepest = max(deepest, depth)
+            if stop_above is not None and deepest > stop_above:
+                break
+            if name in _FOREIGN:
+                foreign += 1
+    return deepest
 
 
 def _densest_block(tree: LexborHTMLParser) -> LexborNode | None:
@@ -304,9 +366,15 @@ class _Page:
     views: int | None
 
 
-def parse_html_page(html: str | LexborHTMLParser, *, rules: SiteRules | None = None) -> _Page:
+def parse_html_page(
+    html: str | LexborHTMLParser,
+    *,
+    rules: SiteRules | None = None,
+    max_depth: int = ReadLimits.html_depth,
+) -> _Page:
     """Extract an article from one page (its text, or its parsed tree, which is
-    changed); ``ValueError`` when it has none."""
+    changed); ``ValueError`` when it has none, or when its content is nested
+    deeper than ``max_depth``."""
     rules = rules or SiteRules()
     tree = LexborHTMLParser(html) if isinstance(html, str) else html
     title = _first(tree, rules.title)
@@ -328,7 +396,7 @@ def parse_html_page(html: str | LexborHTMLParser, *, rules: SiteRules | None = N
     content = next((n for s in rules.body for n in tree.css(s)), None) or _densest_block(tree)
     if content is None:
         content = tree.body
-    lines = _lines(content) if content is not None else []
+    lines = _lines(content, max_depth) if content is not None else []
     # Portal chrome that sits inside the content block ("Số lượt người xem",
     # "TIN MỚI HƠN", ...) is dropped line by line, as in the .txt page reader.
     body = [line for line in lines if line and not _is_stop(line)]
@@ -359,20 +427,30 @@ def _decode(raw: bytes) -> str:
 
 
 class HtmlReader:
-    """A reader for the ``READERS`` table, with its selector configuration."""
+    """A reader for the ``READERS`` table, with its selector configuration and
+    the limits on one page (bytes, nesting depth, characters per field)."""
 
-    def __init__(self, config: HtmlConfig | None = None):
+    def __init__(self, config: HtmlConfig | None = None, limits: ReadLimits | None = None):
         self.config = config or HtmlConfig()
+        self.limits = limits or ReadLimits()
 
     def __call__(self, path: Path) -> Iterator[Article | Rejection]:
         path = Path(path)
+        limits = self.limits
         try:
-            text = _decode(path.read_bytes())
+            text = _decode(read_page(path, limits))
+        except PageTooLarge as exc:
+            yield Rejection(str(path), "file", str(exc))
+            return
         except (UnicodeDecodeError, LookupError) as exc:
             yield Rejection(str(path), "file", f"cannot decode the page: {exc}")
             return
         except OSError as exc:
             yield Rejection(str(path), "file", f"cannot read file: {exc.strerror or exc}")
+            return
+        if nesting_depth(text, stop_above=limits.html_depth) > limits.html_depth:
+            reason = f"elements nested deeper than {limits.html_depth} ({limit_name('html_depth')})"
+            yield Rejection(str(path), "file", reason)
             return
         tree = LexborHTMLParser(text)
         rules = self.config.default
@@ -381,12 +459,12 @@ class HtmlReader:
             url = _first(tree, SiteRules().url) or None
             rules = self.config.rules_for(str(path), url)
         try:
-            page = parse_html_page(tree, rules=rules)
+            page = parse_html_page(tree, rules=rules, max_depth=limits.html_depth)
         except ValueError as exc:
             yield Rejection(str(path), "file", f"HTML page not recognised: {exc}")
             return
         site = rules.name or (urlsplit(page.url).hostname if page.url else None)
-        yield Article(
+        article = Article(
             id=path.stem,
             title=page.title,
             body=page.body,
@@ -397,6 +475,10 @@ class HtmlReader:
             views=page.views,
             origin=str(path),
         )
+        if problem := oversized_field(article, limits):
+            yield Rejection(str(path), "file", problem)
+        else:
+            yield article
 
 
 read_html_page = HtmlReader()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .article import Article, Rejection
 from .dates import parse_date
+from .limits import PageTooLarge, ReadLimits, oversized_field, read_page
 
 __all__ = ["parse_portal_page", "read_portal_page"]
 
@@ -75,11 +76,20 @@ def parse_portal_page(text: str, *, doc_id: str, origin: str = "") -> Article:
     )
 
 
-def read_portal_page(path: Path) -> Iterator[Article | Rejection]:
-    """Yield the Article of a portal page file (id = file stem), or one Rejection."""
+_DEFAULT_LIMITS = ReadLimits()
+
+
+def read_portal_page(
+    path: Path, limits: ReadLimits = _DEFAULT_LIMITS
+) -> Iterator[Article | Rejection]:
+    """Yield the Article of a portal page file (id = file stem), or one Rejection;
+    a file over ``limits.page_bytes`` is not read."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_page(path, limits).decode("utf-8-sig")
+    except PageTooLarge as exc:
+        yield Rejection(str(path), "file", str(exc))
+        return
     except UnicodeDecodeError as exc:
         yield Rejection(str(path), "file", f"not valid UTF-8: {exc.reason} at byte {exc.start}")
         return
@@ -87,9 +97,14 @@ def read_portal_page(path: Path) -> Iterator[Article | Rejection]:
         yield Rejection(str(path), "file", f"cannot read file: {exc.strerror or exc}")
         return
     try:
-        yield parse_portal_page(text, doc_id=path.stem, origin=str(path))
+        article = parse_portal_page(text, doc_id=path.stem, origin=str(path))
     except ValueError as exc:
         yield Rejection(str(path), "file", f"portal page not recognised: {exc}")
+        return
+    if problem := oversized_field(article, limits):
+        yield Rejection(str(path), "file", problem)
+    else:
+        yield article
 
 
 def _clean(line: str) -> str:

@@ -2,7 +2,8 @@
  * <script src="https://SEARCH-HOST/static/vnsearch.js" data-form="#search" defer></script>
  * or VNSearch.attach(form, {api: "https://SEARCH-HOST"}). Options (data-* or attach()):
  * form, api, results (selectors/URL), perPage, css="none", open="1" (a suggestion opens its page),
- * site (comma-separated), calendar="none" (no date picker), link (URL template of results: "/bai-viet/{id}").
+ * site (comma-separated), calendar="none" (no date picker), link (URL template of results: "/bai-viet/{id}"),
+ * clicks="1" (report opened results: POST /v1/clicks).
  * Only the API's highlights (escaped, <mark> only) go in as HTML; other fields as text. */
 (function (w, d) {
   "use strict";
@@ -161,7 +162,8 @@
       close();
       if (!items.length) return;
       items.forEach(function (s, i) {
-        var li = el("li", { id: listId + "-" + i, role: "option", class: "vns-option", "aria-selected": "false" });
+        var li = el("li", { id: listId + "-" + i, role: "option", "aria-selected": "false",
+          class: "vns-option" + (s.source === "searches" ? " vns-option-learned" : "") });
         var t = el("span", { class: "vns-option-title" });
         t.innerHTML = s.highlight; // escaped by the API except <mark>
         li.appendChild(t);
@@ -314,11 +316,23 @@
       return label;
     }
 
-    function hit(h) {
+    // sendBeacon survives the navigation; a string is text/plain (no preflight).
+    function reportClick(h, position, page) {
+      if (opts.clicks !== "1" || !h.id || !navigator.sendBeacon) return;
+      navigator.sendBeacon(api + "/v1/clicks", JSON.stringify({
+        q: state.q.slice(0, 256), id: String(h.id).slice(0, 200), position: position, page: page }));
+    }
+
+    function hit(h, position, page) {
       var li = el("li", { class: "vns-hit" });
       var h3 = li.appendChild(el("h3", { class: "vns-hit-title" }));
       var url = opts.link && h.id ? link(h.id) : safeUrl(h.url);
       var a = h3.appendChild(el(url ? "a" : "span", { href: url }));
+      var sent = 0, once = function (e) {
+        if (url && (e.type === "click" || e.button === 1) && !sent++) reportClick(h, position, page);
+      };
+      a.addEventListener("click", once);
+      a.addEventListener("auxclick", once);
       a.innerHTML = h.highlight.title; // escaped by the API except <mark>
       var meta = li.appendChild(el("p", { class: "vns-hit-meta" }));
       if (h.published) meta.appendChild(el("time", { datetime: h.published }, dateVN(h.published)));
@@ -370,7 +384,9 @@
         msg.appendChild(el("p", null, T.noneHint));
       } else {
         var ol = results.appendChild(el("ol", { class: "vns-hits", start: (data.page - 1) * data.per_page + 1 }));
-        data.hits.forEach(function (h) { ol.appendChild(hit(h)); });
+        data.hits.forEach(function (h, i) {
+          ol.appendChild(hit(h, (data.page - 1) * data.per_page + i + 1, data.page));
+        });
       }
       if (data.total_pages > 1) results.appendChild(pager(data.page, data.total_pages));
       if (focusSummary) summary.focus();
@@ -511,7 +527,7 @@
     if (targets.length && css && css !== script.src) d.head.appendChild(el("link", { rel: "stylesheet", href: css }));
     for (i = 0; i < targets.length; i++) {
       attach(targets[i], { api: ds.api, results: ds.results, perPage: ds.perPage, open: ds.open,
-        site: ds.site, calendar: ds.calendar, link: ds.link });
+        site: ds.site, calendar: ds.calendar, link: ds.link, clicks: ds.clicks });
     }
   }
 

@@ -1,0 +1,1 @@
+"""vnsearch analytics: what people search for, read from the search events."""
