@@ -26,6 +26,7 @@ from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis.acore import Token
 
 __all__ = [
+    "QUESTION_WORDS",
     "STOPWORDS",
     "BigramFilter",
     "FoldFilter",
@@ -149,14 +150,16 @@ def syllables(text: str) -> list[str]:
     return [text[s:e] for s, e in syllable_spans(text)]
 
 
-def _load_stopwords() -> frozenset[str]:
-    text = resources.files("indexer").joinpath("data/stopwords.txt").read_text("utf-8")
+def _load_words(name: str) -> frozenset[str]:
+    text = resources.files("indexer").joinpath(f"data/{name}").read_text("utf-8")
     return frozenset(
         key(line.strip()) for line in text.splitlines() if line.strip() and line[0] != "#"
     )
 
 
-STOPWORDS = _load_stopwords()
+STOPWORDS = _load_words("stopwords.txt")
+# Words that only ask (gì, nào, bao nhiêu, ...): they weigh little in a question.
+QUESTION_WORDS = _load_words("question_words.txt")
 
 
 # -- word segmentation (pyvi) -------------------------------------------------

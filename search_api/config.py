@@ -31,15 +31,19 @@ class Config:
     index_dir: str = "index"
     # Origins allowed to call the API from a browser; empty: no CORS headers.
     cors_origins: tuple[str, ...] = ()
-    max_query_chars: int = 256
-    max_query_words: int = 32
+    # Generous: people paste whole questions (issue 14); a query longer than the
+    # engine evaluates keeps its most informative words (search.MAX_QUERY_TERMS).
+    max_query_chars: int = 2000
+    max_query_words: int = 400
     max_per_page: int = 50
     # Deepest result reachable: page × per_page.
     max_page_depth: int = 1000
     # Values of one repeatable filter (category=a&category=b...).
     max_filter_values: int = 20
     # Longest request target (path + query string); longer: 414 uri_too_long.
-    max_url_length: int = 4096
+    # gunicorn's ceiling (8190 bytes a request line): a 2,000-character question
+    # of ordinary Vietnamese text is ~5,000 characters percent-encoded.
+    max_url_length: int = 8000
     # Largest request body; the API is GET-only, so by default any body is a 413.
     max_body_bytes: int = 0
     # Milliseconds one query may run before it stops (503 search_timeout).

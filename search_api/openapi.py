@@ -15,7 +15,7 @@ from search_api import suggest
 from search_api.config import Config
 from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
 from search_api.resources import DEFAULT_PER_PAGE
-from search_api.search import DEFAULT_FACETS, FACETS, SORTS
+from search_api.search import DEFAULT_FACETS, FACETS, MAX_QUERY_TERMS, SORTS
 
 # The years the indexer accepts (MIN_YEAR-MAX_YEAR, 1900-2200) as a pattern a
 # schema-driven client (and the fuzzer) can follow; JSON Schema has no minimum
@@ -118,7 +118,10 @@ def build(config: Config) -> dict:
     )
     q_limits = (
         f"At most {c.max_query_chars} characters (VNSEARCH_MAX_QUERY_CHARS) and "
-        f"{c.max_query_words} words (VNSEARCH_MAX_QUERY_WORDS), else 400 query_too_long."
+        f"{c.max_query_words} words (VNSEARCH_MAX_QUERY_WORDS), else 400 query_too_long. "
+        f"Longer than {MAX_QUERY_TERMS} syllables: evaluated with the most informative "
+        "ones (truncated: true). Questions and queries of six or more informative words "
+        "match documents holding a share of those words, ranked by BM25 over all of them."
     )
     many = (
         f"Repeat for several values (OR); at most {c.max_filter_values} "
@@ -292,12 +295,26 @@ def build(config: Config) -> dict:
                         "text": {"type": "string", "description": "q as received."},
                         "normalized": {"type": "string"},
                         "accented": {"type": "boolean"},
+                        "kept": {
+                            "type": "string",
+                            "description": "Present with truncated: the syllables the "
+                            "query was evaluated with (key form, in the order typed).",
+                        },
                     },
+                },
+                "truncated": {
+                    "const": True,
+                    "description": "Present when q had more syllables than the engine "
+                    f"evaluates ({MAX_QUERY_TERMS}): its most informative ones were kept "
+                    "(quoted phrases and typed tokens such as TP.HCM first, then the "
+                    "rarest words in the index; see query.kept).",
                 },
                 "relaxed": {
                     "const": True,
-                    "description": "Present when too few documents had every word and "
-                    "documents with most of them were accepted (long, natural questions).",
+                    "description": "Present when a short query (under six informative "
+                    "words, no question word) had too few documents with every word and "
+                    "documents with most of them were accepted. Questions and long queries "
+                    "are always matched by a share of their informative words.",
                 },
                 "timed_out": {
                     "const": True,

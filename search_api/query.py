@@ -67,7 +67,7 @@ def _syllables(text: str) -> list[Syllable]:
     return [Syllable(s, key(s), fold(s)) for s in syllables(text)]
 
 
-def parse(text: str, *, max_syllables: int = 32) -> ParsedQuery:
+def parse(text: str, *, max_syllables: int = 400) -> ParsedQuery:
     """Parse ``text``; keeps at most ``max_syllables`` syllables (callers reject
     longer queries before this; the cap only bounds the work)."""
     clean = " ".join(normalize(text).split())

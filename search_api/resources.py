@@ -259,7 +259,8 @@ class SuggestResource:
             tag = ("suggest", q, limit, learned.stamp if learned is not None else None)
             if self.validators.not_modified(req, resp, snap.version, tag):
                 return
-            resp.media = suggestions.suggest(snap, q, limit, self.config.max_query_words)
+            # Suggestions complete a title from the last words typed: a few suffice.
+            resp.media = suggestions.suggest(snap, q, limit, min(self.config.max_query_words, 32))
             version = snap.version
         finally:
             snap.release()

@@ -6,6 +6,8 @@ How a query runs (all over NumPy arrays of one :class:`Snapshot`):
    or the body (so ``tuyen giao`` finds ``tuyên giáo`` and ``tuyến giao``).
    Quoted phrases and typed tokens like ``TP.HCM`` must occur as a sequence
    (checked on positions of the candidates only). ``-word`` excludes.
+   A question (a question word and two informative words, or six) needs only
+   a share of its informative words instead (docs/design.md, "Questions").
 2. Ranking: BM25 over graded terms. For an accented query the exact key form
    weighs most, then other tones of the same letters, then the folded form; pyvi
    words and title bigrams made of adjacent query syllables add proximity; title
@@ -31,7 +33,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from indexer.analysis import STOPWORDS, detone, fold
+from indexer.analysis import QUESTION_WORDS, STOPWORDS, detone, fold
 from indexer.schema import VN_TZ
 from indexer.store import IndexHome
 from search_api import browse
@@ -63,6 +65,10 @@ W_READING = 0.35
 # Did-you-mean / likely reading: candidates per syllable, and the score of a
 # pair of forms seen together in the index (a bonus, plus a log of the count).
 READING_CANDIDATES = 10
+# A query of READING_LONG syllables or more reads with fewer candidates per
+# syllable: the cost grows with their square, and questions-dev's unaccented
+# dev split ranks the same with 5 as with 10 (docs/benchmarks.md).
+READING_LONG, READING_LONG_CANDIDATES = 8, 5
 LINK_SEEN, LINK_COUNT = 6.0, 1.5
 # Weight of the syllables an abbreviation expands to (or contracts to).
 W_ABBREVIATION = 0.8
@@ -82,6 +88,26 @@ PROXIMITY_DEPTH = 50
 PROXIMITY_LONGEST = 5
 W_ADJACENT = 1.0
 W_LONGER_RUN = 0.5
+# Questions (docs/design.md "Questions and long queries"): a query with at
+# least LONG_MIN_WORDS informative words (neither stopwords nor question words)
+# is matched by a share of them instead of all: a document needs
+# ceil(LONG_MSM * informative words) of them (at least one). Its stopwords and
+# question words weigh W_LONG_STOP and W_LONG_QUESTION. Chosen on the dev split
+# of questions-dev with bench/question_tuning.py (docs/benchmarks.md).
+LONG_MIN_WORDS = 6
+# ... or with a question word that only asks (ASKING) and this many.
+QUESTION_MIN_WORDS = 2
+ASKING = frozenset(["gì", "nào", "đâu", "bao", "nhiêu", "mấy", "chăng", "hả", "nhỉ"])
+LONG_MSM = 0.2
+W_LONG_STOP = 0.1
+W_LONG_QUESTION = 0.05
+W_LONG_PAIR = 0.0
+LONG_FIELD_WEIGHT = {"t": 0.3, "b": 1.0}
+W_LONG_ADJACENT = 0.25
+W_LONG_LONGER_RUN = 0.5
+# Most syllables a query is evaluated with; a longer one keeps its most
+# informative (docs/api.md "Long queries").
+MAX_QUERY_TERMS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +135,8 @@ class _Plan:
     did_you_mean: str | None = None
     relaxed: bool = False
     timed_out: bool = False
+    kept: str | None = None  # the syllables evaluated, when a long query was cut
+    weights: list[float] | None = None  # per query syllable, for proximity
 
 
 class SearchTimeout(Exception):
@@ -152,7 +180,8 @@ class SearchService:
         index_dir: str,
         *,
         refresh_interval: float = 1.0,
-        max_query_syllables: int = 32,
+        max_query_syllables: int = 400,
+        max_query_terms: int = MAX_QUERY_TERMS,
         background: bool = True,
         abbreviations: Abbreviations | None = None,
         result_cache_size: int = 4096,
@@ -162,6 +191,8 @@ class SearchService:
         self.abbreviations = abbreviations or load_abbreviations()
         self.refresh_interval = refresh_interval
         self.max_query_syllables = max_query_syllables
+        # Syllables a query is evaluated with (the most informative are kept).
+        self.max_query_terms = max_query_terms
         self.background = background
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -391,17 +422,17 @@ class SearchService:
 
     def _matched(self, snap: Snapshot, req: SearchRequest) -> np.ndarray:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit))
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms)
         return np.flatnonzero(plan.mask & _filters(snap, req))
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
-        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit))
+        plan = _plan(snap, pq, self.abbreviations, _Deadline(self.time_limit), self.max_query_terms)
         mask = plan.mask & _filters(snap, req)
         matched = np.flatnonzero(mask)
         total = len(matched)
         if req.sort == "relevance" and not pq.empty:
-            _score_adjacent_runs(snap, matched, plan.scores, pq.syllables)
+            _score_adjacent_runs(snap, matched, plan.scores, pq.syllables, plan.weights)
         ranked = _order(snap, matched, plan.scores, req.sort if not pq.empty else _empty_sort(req))
         lo = (req.page - 1) * req.per_page
         page_docs = ranked(lo + req.per_page)[lo:]
@@ -429,6 +460,9 @@ class SearchService:
             out["did_you_mean"] = plan.did_you_mean
         if plan.relaxed:
             out["relaxed"] = True
+        if plan.kept is not None:
+            out["truncated"] = True
+            out["query"]["kept"] = plan.kept
         if plan.timed_out:
             out["timed_out"] = True
         return out
@@ -517,11 +551,73 @@ def _clause_mask(snap: Snapshot, clause: _Clause) -> np.ndarray:
     return out
 
 
+def _function_word(key: str) -> bool:
+    return key in STOPWORDS or key in QUESTION_WORDS
+
+
+def _informative(clauses: list[_Clause], function: set[int]) -> list[_Clause]:
+    """The clauses that say what a question is about: neither optional nor a
+    single stopword or question word (``function`` holds their ids)."""
+    return [
+        c
+        for c in clauses
+        if not c.optional
+        and not (
+            len(c.alternatives) == 1
+            and len(c.alternatives[0]) == 1
+            and id(c.alternatives[0][0]) in function
+        )
+    ]
+
+
+def _syllable_weight(syl: Syllable, read: str, long_query: bool) -> float:
+    """``read`` is the syllable's key form, or for an unaccented query its
+    likely reading (``gi`` read as ``gì`` is a question word)."""
+    if not long_query:
+        return W_STOP if syl.key in STOPWORDS else 1.0
+    if read in QUESTION_WORDS:
+        return W_LONG_QUESTION
+    return W_LONG_STOP if read in STOPWORDS else 1.0
+
+
+def _keep_informative(snap: Snapshot, pq: ParsedQuery, limit: int) -> str | None:
+    """Cut a query of more than ``limit`` syllables down to its most informative
+    ones, in place, and return what was kept (None if nothing was cut). Quoted
+    phrases and typed tokens (``TP.HCM``) are kept whole, first; then distinct
+    syllables by idf (rarest in the index first), words the index has never
+    seen and function words last. The kept groups stay in their typed order."""
+    if len(pq.syllables) <= limit:
+        return None
+
+    def rank(i: int) -> tuple:
+        g = pq.groups[i]
+        if g.quoted or g.is_phrase:
+            return (0, 0, i)
+        syl = g.syllables[0]
+        df = snap.term_df("tf", syl.folded) + snap.term_df("bf", syl.folded)
+        return (1 + 2 * _function_word(syl.key) + (df == 0), df, i)
+
+    keep, seen, budget = set(), set(), limit
+    for i in sorted(range(len(pq.groups)), key=rank):
+        g = pq.groups[i]
+        if not (g.quoted or g.is_phrase):
+            if g.syllables[0].key in seen:
+                continue
+            seen.add(g.syllables[0].key)
+        if len(g.syllables) <= budget:
+            keep.add(i)
+            budget -= len(g.syllables)
+    pq.groups = [g for i, g in enumerate(pq.groups) if i in keep]
+    pq.normalized = " ".join(s.key for s in pq.syllables)
+    return pq.normalized
+
+
 def _plan(
     snap: Snapshot,
     pq: ParsedQuery,
     abbreviations: Abbreviations,
     deadline: _Deadline | None = None,
+    max_terms: int | None = None,
 ) -> _Plan:
     n = snap.size
     if pq.empty:
@@ -530,22 +626,37 @@ def _plan(
             mask &= ~_any_form(snap, pq.excluded)
         return _Plan(mask, np.zeros(n, dtype=np.float32))
     pq = _with_telex(snap, pq)
+    kept = _keep_informative(snap, pq, max_terms) if max_terms else None
     scores = np.zeros(n, dtype=np.float32)
     accented = pq.accented
     all_sylls = pq.syllables
     reading = None if accented else _likely_reading(snap, all_sylls)
     clauses = _clauses(pq, abbreviations)
+    reads = reading or [s.key for s in all_sylls]
+    function = {id(s) for s, r in zip(all_sylls, reads, strict=True) if _function_word(r)}
+    informative = _informative(clauses, function)
+    # A question or any long query: scored over all its words, matched by a
+    # share of its informative ones (see LONG_MIN_WORDS).
+    asks = any(r in ASKING for r in reads)
+    long_query = len(informative) >= (QUESTION_MIN_WORDS if asks else LONG_MIN_WORDS)
 
-    # Matching: every clause (stopwords aside), every phrase, no excluded word.
+    # Matching: every clause (stopwords aside), every phrase, no excluded word;
+    # for a long query, LONG_MSM of its informative clauses.
     deadline = deadline or _Deadline(None)
     required = []
-    for c in clauses:
+    for c in informative if long_query else clauses:
         if not c.optional:
             deadline.check()
             required.append(_clause_mask(snap, c))
     mask = snap.live.copy()
-    for m in required:
-        mask &= m
+    if long_query:
+        count = np.zeros(n, dtype=np.int16)
+        for m in required:
+            count += m
+        mask &= count >= max(1, math.ceil(LONG_MSM * len(required)))
+    else:
+        for m in required:
+            mask &= m
     # Quoted phrases must occur as typed. A typed token such as TP.HCM is not
     # checked as a phrase (its abbreviation may match instead); adjacency of its
     # parts is rewarded by the pair terms.
@@ -558,7 +669,7 @@ def _plan(
         phrases &= ~_any_form(snap, pq.excluded)
     strict = mask & phrases
     relaxed = False
-    if len(required) >= RELAX_MIN_CLAUSES and int(strict.sum()) < RELAX_BELOW:
+    if not long_query and len(required) >= RELAX_MIN_CLAUSES and int(strict.sum()) < RELAX_BELOW:
         # A natural question rarely has every word in one document: accept most of them.
         count = np.zeros(n, dtype=np.int16)
         for m in required:
@@ -570,15 +681,26 @@ def _plan(
 
     # Ranking.
     deadline.check()
-    for i, syl in enumerate(all_sylls):
-        weight = W_STOP if syl.key in STOPWORDS else 1.0
-        _score_syllable(snap, scores, syl, accented, weight, reading[i] if reading else None)
+    weights = [_syllable_weight(s, r, long_query) for s, r in zip(all_sylls, reads, strict=True)]
+    for i, (syl, weight) in enumerate(zip(all_sylls, weights, strict=True)):
+        _score_syllable(
+            snap,
+            scores,
+            syl,
+            accented,
+            weight,
+            reading[i] if reading else None,
+            LONG_FIELD_WEIGHT if long_query else None,
+        )
         variant = yi_variant(syl.folded)
         if variant:
             _add(snap, scores, variant, W_FOLD * weight, forms=("f",))
     for j, (a, b) in enumerate(itertools.pairwise(all_sylls)):
         pair_reading = (reading[j], reading[j + 1]) if reading else None
-        _score_pair(snap, scores, a, b, accented, pair_reading)
+        # In a long query a pair weighs as its lighter syllable (là_gì is no evidence).
+        scale = W_LONG_PAIR * min(weights[j], weights[j + 1]) if long_query else 1.0
+        if scale:
+            _score_pair(snap, scores, a, b, accented, pair_reading, scale)
     folds = {s.folded for s in all_sylls}
     for clause in clauses:
         for alt in clause.alternatives[1:]:
@@ -591,7 +713,16 @@ def _plan(
     dym = None
     if reading and reading != [s.key for s in all_sylls]:
         dym = " ".join(reading)
-    return _Plan(strict, scores, folds, dym, relaxed, deadline.partial)
+    return _Plan(
+        strict,
+        scores,
+        folds,
+        dym,
+        relaxed,
+        deadline.partial,
+        kept,
+        weights if long_query else None,
+    )
 
 
 def _idf(snap: Snapshot, df: int) -> float:
@@ -629,6 +760,7 @@ def _score_syllable(
     accented: bool,
     weight: float,
     reading: str | None,
+    field_weight: dict[str, float] | None = None,
 ) -> None:
     """Graded evidence for one query syllable. The exact key form scores with its
     own idf; other tones and the folded form are evidence of the folded word only,
@@ -645,7 +777,7 @@ def _score_syllable(
     else:
         graded = [(reading, W_READING)] if reading else []
     for prefix in ("t", "b"):
-        fw = weight * FIELD_WEIGHT[prefix]
+        fw = weight * (field_weight or FIELD_WEIGHT)[prefix]
         folded = snap.postings(prefix + "f", syl.folded)
         if not folded.df:
             continue
@@ -676,21 +808,26 @@ def _score_pair(
     b: Syllable,
     accented: bool,
     reading: tuple[str, str] | None,
+    scale: float = 1.0,
 ) -> None:
     """Adjacent query syllables found as a pyvi word or a title bigram."""
     folded = f"{a.folded}_{b.folded}"
     if accented:
         keyed = f"{a.key}_{b.key}"
-        _add(snap, scores, keyed, W_PAIR, forms=("w", "a"))
-        _add(snap, scores, folded, W_PAIR * W_FOLD * 2, forms=("v", "g"))
+        _add(snap, scores, keyed, W_PAIR * scale, forms=("w", "a"))
+        _add(snap, scores, folded, W_PAIR * W_FOLD * 2 * scale, forms=("v", "g"))
     else:
-        _add(snap, scores, folded, W_PAIR, forms=("v", "g"))
+        _add(snap, scores, folded, W_PAIR * scale, forms=("v", "g"))
         if reading:
-            _add(snap, scores, f"{reading[0]}_{reading[1]}", W_READING, forms=("w", "a"))
+            _add(snap, scores, f"{reading[0]}_{reading[1]}", W_READING * scale, forms=("w", "a"))
 
 
 def _score_adjacent_runs(
-    snap: Snapshot, matched: np.ndarray, scores: np.ndarray, sylls: list[Syllable]
+    snap: Snapshot,
+    matched: np.ndarray,
+    scores: np.ndarray,
+    sylls: list[Syllable],
+    weights: list[float] | None = None,
 ) -> None:
     """Proximity for the best candidates (search_api/proximity.py): each run of
     consecutive query syllables found contiguous (folded) in a candidate's
@@ -708,14 +845,19 @@ def _score_adjacent_runs(
     docs = np.asarray(sorted(top), dtype=np.int64)
     for prefix in ("t", "b"):
         idf = [_idf(snap, snap.postings(prefix + "f", s.folded).df) for s in sylls]
+        if weights:  # a long query: function words add little to a run
+            idf = [i * w for i, w in zip(idf, weights, strict=True)]
         norm = snap.bm25_norm(prefix, K1, B[prefix])
         for run, (where, tf) in zip(
             runs, run_counts(snap, prefix + "p", docs, forms, runs), strict=True
         ):
             if len(where):
+                adjacent, longer = (
+                    (W_LONG_ADJACENT, W_LONG_LONGER_RUN) if weights else (W_ADJACENT, W_LONGER_RUN)
+                )
                 weight = (
-                    W_ADJACENT
-                    * (1.0 if run.end - run.start == 2 else W_LONGER_RUN)
+                    adjacent
+                    * (1.0 if run.end - run.start == 2 else longer)
                     * sum(idf[run.start : run.end])
                     * (K1 + 1.0)
                 )
@@ -845,7 +987,8 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
     together (as a title bigram or a pyvi word) outweighs frequency alone, and
     how often it was seen breaks ties."""
     vocab = snap.vocabulary()
-    cands = [vocab.get(s.folded, ())[:READING_CANDIDATES] for s in sylls]
+    width = READING_LONG_CANDIDATES if len(sylls) >= READING_LONG else READING_CANDIDATES
+    cands = [vocab.get(s.folded, ())[:width] for s in sylls]
     if not sylls or not all(cands):
         return None
 
@@ -861,8 +1004,15 @@ def _likely_reading(snap: Snapshot, sylls: list[Syllable]) -> list[str] | None:
         return LINK_SEEN + LINK_COUNT * math.log1p(2 * min(df_a, df_b))
 
     best = [(math.log1p(df), [form], df) for form, df in cands[0]]
-    for column in cands[1:]:
+    for j, column in enumerate(cands[1:], 1):
         top = max(best, key=lambda x: x[0])  # the first best: a lower bound below
+        folded = f"{sylls[j - 1].folded}_{sylls[j].folded}"
+        if not any(snap.term_df(fld, folded) for fld in ("tg", "tv", "bv")):
+            # No two forms of these syllables were ever seen together (every
+            # ta/tw/bw pair folds to a tg/tv/bv one): no link to look up, the
+            # same answer as below in 3 lookups instead of up to 300.
+            best = [(top[0] + math.log1p(df), [*top[1], form], df) for form, df in column]
+            continue
         nxt = []
         for form, df in column:
             floor = top[0] + link(top[1][-1], form)

@@ -44,7 +44,7 @@ def _paths(client) -> list[str]:
 
 def test_new_limits_have_defaults_and_read_their_variables():
     c = Config()
-    assert (c.max_url_length, c.max_body_bytes, c.search_timeout_ms) == (4096, 0, 2000)
+    assert (c.max_url_length, c.max_body_bytes, c.search_timeout_ms) == (8000, 0, 2000)
     assert (c.worker_timeout, c.max_requests, c.max_requests_jitter) == (30, 1_000_000, 100_000)
     env = {
         "VNSEARCH_MAX_URL_LENGTH": "1000",

@@ -93,7 +93,9 @@ class TestOnSampleCorpus:
         res = svc.search(
             SearchRequest(q="thủ tục đăng ký khai sinh cần những giấy tờ gì ở đâu vậy")
         )
-        assert res.get("relaxed") is True
+        # A question is matched by a share of its informative words (issue 14),
+        # not by the relaxed fallback of short queries.
+        assert "relaxed" not in res
         assert res["hits"][0]["id"] == "faq-khai-sinh"
         # A query of 3+ words that enough documents hold in full is not relaxed
         # (it does not depend on ../shared/samples being in the index).
