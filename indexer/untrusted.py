@@ -23,6 +23,7 @@ import hashlib
 import os
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -80,16 +81,7 @@ class UntrustedDir:
 
     def subdir(self, name: str) -> UntrustedDir:
         """The subdirectory ``name`` (a plain name), never through a link."""
-        _plain(name)
-        path = self._path(name)
-        try:
-            st = os.stat(name, dir_fd=self._fd, follow_symlinks=False)
-        except FileNotFoundError:
-            raise Missing(path, "is missing") from None
-        except OSError as exc:
-            raise Refused(path, _reason(exc)) from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise Refused(path, _not_a(st, "directory"))
+        path = self._lstat_as(name, stat.S_ISDIR, "directory")
         try:
             fd = os.open(
                 name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._fd
@@ -198,7 +190,9 @@ class UntrustedDir:
     def _path(self, name: str) -> str:
         return os.path.join(self.label, name)
 
-    def _open_regular(self, name: str) -> int:
+    def _lstat_as(self, name: str, is_kind: Callable[[int], bool], kind: str) -> str:
+        """The label of the plain name ``name`` once its own inode (a link is not
+        followed) is of ``kind``; Missing or Refused otherwise."""
         _plain(name)
         path = self._path(name)
         try:
@@ -207,8 +201,12 @@ class UntrustedDir:
             raise Missing(path, "is missing") from None
         except OSError as exc:
             raise Refused(path, _reason(exc)) from None
-        if not stat.S_ISREG(st.st_mode):
-            raise Refused(path, _not_a(st, "regular file"))
+        if not is_kind(st.st_mode):
+            raise Refused(path, _not_a(st, kind))
+        return path
+
+    def _open_regular(self, name: str) -> int:
+        path = self._lstat_as(name, stat.S_ISREG, "regular file")
         try:
             fd = os.open(name, _OPEN_FLAGS, dir_fd=self._fd)
         except FileNotFoundError:
