@@ -97,8 +97,15 @@ def _print_rejections(report: Report, report_file: Path | None, limit: int = 20)
         click.secho(f"rejected: {r}", fg="yellow", err=True)
     if len(report.rejected) > limit:
         more = len(report.rejected) - limit
-        where = f" (all in {report_file})" if report_file else " (use --report FILE for all)"
+        where = f" (in {report_file})" if report_file else " (use --report FILE for them)"
         click.secho(f"... and {more} more rejected{where}", fg="yellow", err=True)
+    if report.rejected_untold:
+        click.secho(
+            f"... and {report.rejected_untold} more rejected, counted but not listed "
+            f"(only the first {len(report.rejected)} reasons are kept)",
+            fg="yellow",
+            err=True,
+        )
 
 
 wait_option = click.option(

@@ -343,6 +343,9 @@ def _fsync_dir(path: Path) -> None:
 # -- building and updating ------------------------------------------------------
 
 
+KEPT_REJECTIONS = 10_000  # reasons kept per run (all are counted); see Report.reject
+
+
 @dataclass
 class Report:
     # Records read: articles, and lines or records rejected on their own (a
@@ -355,7 +358,11 @@ class Report:
     views_only: int = 0  # of the replaced: same text, new view count (not re-segmented)
     unchanged: int = 0
     deleted: int = 0
+    # The first KEPT_REJECTIONS rejections, with their reasons; every one is
+    # counted (a feed of a billion broken lines must not grow memory with it).
     rejected: list[Rejection] = field(default_factory=list)
+    rejected_total: int = 0
+    rejected_files: int = 0
     seconds: float = 0.0
     chars: int = 0
     generation: str = ""
@@ -363,9 +370,22 @@ class Report:
     dry_run: bool = False
     repaired: str = ""  # what the run found and repaired before it started
 
+    def reject(self, item: Rejection) -> None:
+        """Count ``item``, and keep it for the report while fewer than
+        KEPT_REJECTIONS are kept."""
+        self.rejected_total += 1
+        self.rejected_files += item.location == "file"
+        if len(self.rejected) < KEPT_REJECTIONS:
+            self.rejected.append(item)
+
     @property
     def rejected_records(self) -> int:
-        return sum(1 for r in self.rejected if r.location != "file")
+        return self.rejected_total - self.rejected_files
+
+    @property
+    def rejected_untold(self) -> int:
+        """Rejections counted but not kept (past KEPT_REJECTIONS)."""
+        return self.rejected_total - len(self.rejected)
 
     @property
     def docs_per_second(self) -> float:
@@ -385,8 +405,8 @@ class Report:
             f"unchanged {self.unchanged} · deleted {self.deleted} · "
             f"rejected {self.rejected_records}"
         )
-        if files := len(self.rejected) - self.rejected_records:
-            line += f" · file problems {files}"
+        if self.rejected_files:
+            line += f" · file problems {self.rejected_files}"
         return line + (" · dry run, nothing written" if self.dry_run else "")
 
 
@@ -432,7 +452,7 @@ def _documents(
         if isinstance(item, Gone):
             continue  # a new generation simply does not hold it
         if isinstance(item, Rejection):
-            report.rejected.append(item)
+            report.reject(item)
             report.read += item.location != "file"
             continue
         report.read += 1
@@ -440,11 +460,11 @@ def _documents(
         doc["origin"] = _absolute_origin(doc["origin"])
         where = item.origin or item.id
         if problem := _invalid(doc):
-            report.rejected.append(Rejection(where, "record", problem))
+            report.reject(Rejection(where, "record", problem))
             continue
         if seen is not None:
             if doc["id"] in seen:
-                report.rejected.append(
+                report.reject(
                     Rejection(where, "record", f"duplicate id {doc['id']!r} (first one kept)")
                 )
                 continue
@@ -655,7 +675,7 @@ def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Repor
         "unchanged": report.unchanged,
         "deleted": report.deleted,
         "rejected": report.rejected_records,
-        "file_problems": len(report.rejected) - report.rejected_records,
+        "file_problems": report.rejected_files,
     }
     manifest.write(gen)
 
@@ -783,7 +803,7 @@ def _update(
                         gone.setdefault(item.id, item)
                     continue
                 if isinstance(item, Rejection):
-                    report.rejected.append(item)
+                    report.reject(item)
                     if item.location == "file":
                         files_failed.add(os.path.abspath(item.source))
                     else:
@@ -798,7 +818,7 @@ def _update(
                 if item.origin:
                     files_read.add(os.path.abspath(origin_file(item.origin)))
                 if doc_id in seen:
-                    report.rejected.append(
+                    report.reject(
                         Rejection(where, "record", f"duplicate id {doc_id!r} (first one kept)")
                     )
                     continue
@@ -818,7 +838,7 @@ def _update(
                     report.views_only += 1
                 doc["origin"] = _absolute_origin(doc["origin"])
                 if problem := _invalid(doc):
-                    report.rejected.append(Rejection(where, "record", problem))
+                    report.reject(Rejection(where, "record", problem))
                     continue
                 report.chars += len(doc["title"]) + len(doc["body"])
                 if old:

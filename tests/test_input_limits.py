@@ -335,3 +335,23 @@ def test_the_whole_corpus_is_read_untouched_by_the_default_limits() -> None:
     defaults = ReadLimits()
     assert max(len(a.body) for a in got) * 20 < defaults.field_chars
     assert max(len(a.title) for a in got) * 20 < defaults.field_chars
+
+
+def test_rejections_are_all_counted_but_only_the_first_ones_kept(tmp_path, monkeypatch):
+    """A feed of many broken lines costs a count per line, not a kept reason per
+    line: the summary's arithmetic stays true past the cap."""
+    import indexer.store
+
+    monkeypatch.setattr(indexer.store, "KEPT_REJECTIONS", 5)
+    feed = tmp_path / "broken.jsonl"
+    feed.write_bytes(b"".join([row(1), *(b"{not json\n" for _ in range(40)), row(2)]))
+    report = build(IndexHome(tmp_path / "index"), read_sources([feed]))
+    assert len(report.rejected) == 5 and report.rejected_untold == 35
+    assert report.rejected_records == 40 and report.added == 2
+    assert report.read == report.added + report.replaced + report.unchanged + 40
+    assert "rejected 40" in report.summary()
+    result = CliRunner().invoke(
+        main, ["index", "update", str(feed), "--index-dir", str(tmp_path / "index")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "35 more rejected, counted but not listed" in result.stderr
