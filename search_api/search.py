@@ -104,6 +104,13 @@ W_LONG_QUESTION = 0.05
 W_LONG_PAIR = 0.0
 LONG_FIELD_WEIGHT = {"t": 0.3, "b": 1.0}
 W_LONG_ADJACENT = 0.25
+# An unaccented question (docs/design.md "Questions and long queries"): its
+# folded syllables are ambiguous, so runs of them found contiguous (which
+# settle the reading) weigh more; its likely reading scores with its own idf,
+# as an accented query's exact form does (the folded form keeps the folded
+# idf); and its title weighs less.
+W_LONG_ADJACENT_FOLDED = 0.35
+LONG_FIELD_WEIGHT_FOLDED = {"t": 0.15, "b": 1.0}
 W_LONG_LONGER_RUN = 0.5
 # Most syllables a query is evaluated with; a longer one keeps its most
 # informative (docs/api.md "Long queries").
@@ -432,7 +439,9 @@ class SearchService:
         matched = np.flatnonzero(mask)
         total = len(matched)
         if req.sort == "relevance" and not pq.empty:
-            _score_adjacent_runs(snap, matched, plan.scores, pq.syllables, plan.weights)
+            _score_adjacent_runs(
+                snap, matched, plan.scores, pq.syllables, plan.weights, pq.accented
+            )
         ranked = _order(snap, matched, plan.scores, req.sort if not pq.empty else _empty_sort(req))
         lo = (req.page - 1) * req.per_page
         page_docs = ranked(lo + req.per_page)[lo:]
@@ -690,7 +699,7 @@ def _plan(
             accented,
             weight,
             reading[i] if reading else None,
-            LONG_FIELD_WEIGHT if long_query else None,
+            (LONG_FIELD_WEIGHT if accented else LONG_FIELD_WEIGHT_FOLDED) if long_query else None,
         )
         variant = yi_variant(syl.folded)
         if variant:
@@ -798,7 +807,9 @@ def _score_syllable(
         for form, w in graded:
             p = snap.postings(prefix + "s", form)
             if p.df:
-                scores[p.ids] += fw * w * idf_fold * _tf_part(snap, prefix, p.ids, p.tf)
+                # In a question, the reading weighs as the word meant (own idf).
+                idf = _idf(snap, p.df) if field_weight and not accented else idf_fold
+                scores[p.ids] += fw * w * idf * _tf_part(snap, prefix, p.ids, p.tf)
 
 
 def _score_pair(
@@ -828,6 +839,7 @@ def _score_adjacent_runs(
     scores: np.ndarray,
     sylls: list[Syllable],
     weights: list[float] | None = None,
+    accented: bool = True,
 ) -> None:
     """Proximity for the best candidates (search_api/proximity.py): each run of
     consecutive query syllables found contiguous (folded) in a candidate's
@@ -852,9 +864,11 @@ def _score_adjacent_runs(
             runs, run_counts(snap, prefix + "p", docs, forms, runs), strict=True
         ):
             if len(where):
-                adjacent, longer = (
-                    (W_LONG_ADJACENT, W_LONG_LONGER_RUN) if weights else (W_ADJACENT, W_LONGER_RUN)
-                )
+                if not weights:
+                    adjacent, longer = W_ADJACENT, W_LONGER_RUN
+                else:
+                    adjacent = W_LONG_ADJACENT if accented else W_LONG_ADJACENT_FOLDED
+                    longer = W_LONG_LONGER_RUN
                 weight = (
                     adjacent
                     * (1.0 if run.end - run.start == 2 else longer)
