@@ -1,14 +1,17 @@
-"""Helpers shared by the API tests: the one error-shape check, clients, markup checks."""
+"""Helpers shared by the tests: the one error-shape check, clients, markup checks, a small disk."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import falcon.testing
 import orjson
+import pytest
 
 from search_api.app import create_app
 from search_api.config import Config
@@ -84,3 +87,20 @@ def assert_no_unescaped_markup(body: dict[str, Any]) -> None:
             assert "<" not in bare and ">" not in bare, (path, value)
         elif path[-1] not in _PLAIN_TEXT_KEYS:
             assert not _SCRIPT.search(value), (path, value)
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``path`` (a real full disk); skips without root."""
+    path.mkdir(parents=True)
+    try:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            check=True, capture_output=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {exc}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=10)

@@ -5,7 +5,6 @@ test_lifecycle.py.) Everything runs on loopback."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import tmpfs
 from test_e2e_gunicorn import Server, _clean_env, free_port
 from test_lifecycle import _children, article, cli, ids, write_jsonl
 
@@ -271,25 +271,9 @@ def test_a_byte_changed_in_the_live_postings_needs_deep(tmp_path):
     assert not deep["ok"] and "postings" in " ".join(deep["problems"])
 
 
-@contextlib.contextmanager
-def _tmpfs(path: Path, size: str):
-    path.mkdir(parents=True)
-    try:
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            check=True, capture_output=True, timeout=10,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {exc}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=10)
-
-
 def test_a_full_disk_fails_the_build_cleanly(tmp_path):
     """A 512 KB tmpfs holds the live generation but not the next one."""
-    with _tmpfs(tmp_path / "disk", "512k") as disk:
+    with tmpfs(tmp_path / "disk", "512k") as disk:
         home = IndexHome(disk / "index")
         build(home, [article(i) for i in range(3)])
         live = home.current_name()

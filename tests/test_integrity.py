@@ -4,7 +4,6 @@ without views, dates or labels, ids that differ only in Unicode form or hold a
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -20,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import assert_problem, client_for
+from helpers import assert_problem, client_for, tmpfs
 from replica_support import PUBLISHER, TRUSTED
 
 from indexer.cli import main
@@ -393,22 +392,6 @@ def test_check_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     assert numbers["documents"] == 1
 
 
-@contextlib.contextmanager
-def _tmpfs(path: Path, size: str):
-    path.mkdir(parents=True)
-    try:
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            check=True, capture_output=True, timeout=10,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {exc}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=10)
-
-
 def _free(path: Path) -> int:
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
@@ -416,7 +399,7 @@ def _free(path: Path) -> int:
 
 def test_an_update_that_fills_a_real_disk_gives_the_space_back(tmp_path: Path) -> None:
     """A 1 MB tmpfs holds the live generation but not the update."""
-    with _tmpfs(tmp_path / "disk", "1m") as disk:
+    with tmpfs(tmp_path / "disk", "1m") as disk:
         home = IndexHome(disk / "index")
         build(home, [Article(id="a", title="một", body="x")])
         free = _free(disk)
