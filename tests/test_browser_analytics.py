@@ -19,8 +19,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+import test_browser
 from click.testing import CliRunner
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _QuietHandler
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    TIMEOUT_MS,
+    _QuietHandler,
+)
 from test_e2e_gunicorn import Server, free_port
 
 from indexer.cli import main
@@ -41,6 +47,9 @@ PORTAL = """<!doctype html>
 </script>
 </body></html>
 """
+
+
+browser = test_browser.browser  # the one Chromium launch fixture (module-scoped)
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +88,6 @@ def site(sample_index, tmp_path_factory) -> Iterator[dict]:
         server.kill()
         httpd.shutdown()
         httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
