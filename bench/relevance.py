@@ -26,8 +26,10 @@ What it does, deterministically for a given seed and corpus:
    (see ``bench/peers.py``), then runs every query on every system (top 10).
 5. Prints markdown tables (MRR@10, Recall@10, latency, did-you-mean accuracy, the
    issue's targets, where vnsearch loses) and writes every figure and the run
-   parameters to ``bench/out/relevance-<UTC time>.json`` (per-query results in a
-   ``.queries.jsonl`` beside it; ``relevance-latest.json`` is a copy).
+   parameters to ``bench/out/relevance-<UTC time>.json`` (per-query results, with
+   every system's top 10 ids, in a ``.queries.jsonl`` beside it;
+   ``relevance-latest.json`` is a copy). ``bench/compare_rankings.py`` diffs two
+   such files query by query.
 
 Did-you-mean accuracy: over the unaccented title queries, vnsearch's
 ``did_you_mean`` is right when its syllables, each mapped through
@@ -254,6 +256,7 @@ def run_queries(system: peers.System, queries: list[dict], dym: bool) -> dict:
             ids.index(rec["target"]) + 1 if rec["target"] in ids else None
         )
         rec.setdefault("top1", {})[name] = ids[0] if ids else None
+        rec.setdefault("top10", {})[name] = list(ids)
         if dym and rec["form"] == "unaccented":
             rec["did_you_mean"] = system.last.get("did_you_mean")
         if i % 1000 == 0:
