@@ -48,8 +48,8 @@ import queries as qmix
 from perf_common import OUT, ROOT, log, table
 
 from search_api.analytics.generate import generate
+from search_api.engine.request import SearchRequest
 from search_api.events import EventLog
-from search_api.search import SearchRequest
 
 TARGET_S = 2.0
 TARGET_RATIO = 1.05

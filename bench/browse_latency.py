@@ -54,11 +54,12 @@ from urllib.parse import quote, urlencode
 
 import falcon.testing
 import numpy as np
+from perf_common import percentile
 
 from search_api.app import create_app
 from search_api.config import Config
-from search_api.search import SearchRequest, SearchService
-from search_api.suggest import percentile
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 OUT = Path(__file__).resolve().parent / "out"
 N = 5  # neighbors/related per side, as the demo page asks

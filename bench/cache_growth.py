@@ -27,7 +27,7 @@ from soak import _mix  # noqa: E402
 
 from search_api.app import create_app  # noqa: E402
 from search_api.config import Config  # noqa: E402
-from search_api.search import SearchService  # noqa: E402
+from search_api.engine.service import SearchService  # noqa: E402
 
 
 def main() -> int:

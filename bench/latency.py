@@ -16,7 +16,7 @@ background=False)`` (no result cache) as three variants:
   (year, month, category), what ``/v1/search`` does by default;
 - ``no facets``: ``facets=()``;
 - ``bare``: ``facets=()`` and highlighting replaced by a no-op in this process
-  (``search_api.search.highlight``/``snippet`` patched), so the difference is
+  (``search_api.engine.response.highlight``/``snippet`` patched), so the difference is
   what highlights cost. Stored fields of the 10 hits are still read.
 
 Each query is first run once as ``full`` ("first call": the snapshot is warm from
@@ -61,7 +61,7 @@ def hits_bucket(n: int | None) -> str:
 
 @contextlib.contextmanager
 def no_highlights():
-    import search_api.search as s
+    import search_api.engine.response as s
 
     saved = s.highlight, s.snippet
     s.highlight = lambda text, folded: ""
@@ -75,7 +75,7 @@ def no_highlights():
 def search_or_timeout(service, req) -> dict | None:
     """The answer, or None when the service stopped the query at its time limit
     (``SearchTimeout``, a 503 ``search_timeout`` over HTTP)."""
-    from search_api.search import SearchTimeout
+    from search_api.engine.request import SearchTimeout
 
     try:
         return service.search(req)
@@ -109,7 +109,7 @@ def ensure_index(index_dir: Path | None, docs, workers: int) -> tuple[Path, dict
 
 
 def run_vnsearch(index_dir: Path, mix: list[dict], warm: list[dict]) -> dict:
-    from search_api.search import SearchService
+    from search_api.engine.service import SearchService
 
     rss_before = pc.rss_mb(_pid())
     t0 = time.perf_counter()

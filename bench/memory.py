@@ -122,7 +122,8 @@ def child(variant: str, index_dir: str, answers: str, seed: int) -> None:
         force_mmap()
     if variant == "mmap + no-copy buffers":
         no_copy_buffers()
-    from search_api.search import SearchService, SearchTimeout
+    from search_api.engine.request import SearchTimeout
+    from search_api.engine.service import SearchService
 
     mix, _pool = qmix.load(seed)
     base = mem()

@@ -372,13 +372,13 @@ class Vnsearch(System):
         self.open()
 
     def open(self) -> None:
-        from search_api.search import SearchService
+        from search_api.engine.service import SearchService
 
         self.close()
         self.service = SearchService(str(self.home))
 
     def query(self, q: str, k: int = 10) -> dict:
-        from search_api.search import SearchRequest
+        from search_api.engine.request import SearchRequest
 
         self.last = {}
         self.last = self.service.search(SearchRequest(q=q, per_page=k, facets=()))

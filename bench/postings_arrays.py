@@ -34,11 +34,11 @@ import perf_common as pc
 import queries as qmix
 from whoosh.index import TOC
 
-import search_api.snapshot as snapshot_mod
+import search_api.engine.snapshot as snapshot_mod
 from indexer.postings_arrays import POSITION_FIELDS, write_missing
 from indexer.store import IndexHome
-from search_api.search import SearchService
-from search_api.snapshot import Snapshot
+from search_api.engine.service import SearchService
+from search_api.engine.snapshot import Snapshot
 
 
 def _snapshot(home: IndexHome, arrays: bool) -> Snapshot:

@@ -55,7 +55,7 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]*)(?::(?P<line>\d+))?\)$")
 
 def child(index_dir: str, recs_file: str, warm_file: str, times_file: str) -> None:
     """Run in the profiled process: warm, say ready, wait for go, run the queries."""
-    from search_api.search import SearchService
+    from search_api.engine.service import SearchService
 
     recs = json.loads(Path(recs_file).read_text("utf-8"))
     warm = json.loads(Path(warm_file).read_text("utf-8"))
@@ -84,7 +84,7 @@ ROOT_PREFIX = str(Path(__file__).resolve().parents[1]) + "/"
 
 def search_or_timeout(service, rec: dict) -> None:
     """Run one query; one stopped at the service's time limit is timed all the same."""
-    from search_api.search import SearchTimeout
+    from search_api.engine.request import SearchTimeout
 
     with contextlib.suppress(SearchTimeout):
         service.search(qmix.request_of(rec))

@@ -4,8 +4,8 @@
 
 Runs the first ``--queries`` pool queries of bench/queries.py (uncached: each is
 distinct) through ``SearchService`` as ``/v1/search`` does, timing only
-``search_api.search._score_adjacent_runs`` (the rescoring of the best
-``PROXIMITY_DEPTH`` candidates by runs of query syllables), and prints the
+``search_api.engine.service.score_adjacent_runs`` (the rescoring of the best
+``proximity_depth`` candidates by runs of query syllables), and prints the
 median and p95 per rescored query and per candidate. One-word queries are not
 rescored and are not counted.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import perf_common as pc
 import queries as qmix
 
-import search_api.search as search
+import search_api.engine.service as service
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
 
     _, pool = qmix.load(args.seed)
-    real = search._score_adjacent_runs
+    real = service.score_adjacent_runs
     times: list[float] = []
 
     def timed(*a, **kw) -> None:
@@ -38,9 +38,9 @@ def main() -> None:
         real(*a, **kw)
         times.append(1000 * (time.perf_counter() - t0))
 
-    svc = search.SearchService(str(args.index_dir), result_cache_size=0, background=False)
+    svc = service.SearchService(str(args.index_dir), result_cache_size=0, background=False)
     svc.snapshot().release()
-    search._score_adjacent_runs = timed
+    service.score_adjacent_runs = timed
     try:
         for rec in pool[: args.queries]:
             before = len(times)
@@ -48,9 +48,9 @@ def main() -> None:
             if rec["words"] < 2:  # called, but returns at once
                 del times[before:]
     finally:
-        search._score_adjacent_runs = real
+        service.score_adjacent_runs = real
         svc.close()
-    depth = search.PROXIMITY_DEPTH
+    depth = svc.ranking.proximity_depth
     print(f"# Proximity rescoring cost ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
     print(f"Index {args.index_dir}; load average {pc.loadavg()}; depth {depth}.\n")
     p50, p95 = pc.percentile(times, 50), pc.percentile(times, 95)

@@ -202,7 +202,7 @@ def path_of(rec: dict, facets: bool = True) -> str:
 
 def request_of(rec: dict, facets: tuple[str, ...] | None = None, per_page: int = 10):
     """A ``SearchRequest`` for a mix record (default facets unless given)."""
-    from search_api.search import DEFAULT_FACETS, SearchRequest
+    from search_api.engine.request import DEFAULT_FACETS, SearchRequest
 
     f = rec["filters"]
     return SearchRequest(

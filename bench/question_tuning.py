@@ -2,25 +2,27 @@
 
     python bench/question_tuning.py                        # dev split, accented + unaccented
     python bench/question_tuning.py --split test           # report the untuned test split
-    python bench/question_tuning.py --sweep LONG_MSM_FRACTION=0.2,0.3,0.4
+    python bench/question_tuning.py --sweep long_msm=0.2,0.3,0.4
 
 Builds a vnsearch index of ``../shared/eval/questions-dev/passages.jsonl.gz``
 once (cached under ``bench/out/questions-index/``, keyed by the passages file and
 the analysis/schema sources; ``--rebuild`` forces), then runs every query of the
-chosen split through ``search_api.search.SearchService`` in this process, as
+chosen split through ``search_api.engine.service.SearchService`` in this process, as
 written (accented) and folded with ``indexer.analysis.fold`` (unaccented), and
 prints MRR@10 and Recall@10 per length bucket (syllables: <=5, 6-15, 16-30,
 >30) with the median and p95 time per query.
 
-``--set NAME=VALUE`` and ``--sweep NAME=V1,V2,...`` override module constants
-of ``search_api.search`` for the run (a tuning aid; the shipped values are the
-constants in the code). The peer comparison (FTS5, Whoosh, tantivy) is
-``bench/questions.py``; this script only measures vnsearch, fast.
+``--set NAME=VALUE`` and ``--sweep NAME=V1,V2,...`` override fields of
+``search_api.engine.ranking.RankingSettings`` for the run (a tuning aid; the
+shipped values are its defaults), handed to the service as its settings. The
+peer comparison (FTS5, Whoosh, tantivy) is ``bench/questions.py``; this script
+only measures vnsearch, fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import hashlib
 import itertools
@@ -39,8 +41,9 @@ import indexer.schema  # noqa: E402
 from indexer.analysis import fold, syllables  # noqa: E402
 from indexer.sources.article import Article  # noqa: E402
 from indexer.store import IndexHome, build  # noqa: E402
-from search_api import search as engine  # noqa: E402
-from search_api.search import SearchRequest, SearchService  # noqa: E402
+from search_api.engine.ranking import RankingSettings  # noqa: E402
+from search_api.engine.request import SearchRequest  # noqa: E402
+from search_api.engine.service import SearchService  # noqa: E402
 
 DEFAULT_SET = ROOT.parent / "shared" / "eval" / "questions-dev"
 OUT = HERE / "out" / "questions-index"
@@ -143,19 +146,20 @@ def main(argv: list[str] | None = None) -> int:
     queries = [q for q in queries if q["split"] == args.split]
     if args.limit:
         queries = queries[: args.limit]
+    base = RankingSettings()
     for item in args.set:
         name, value = item.split("=", 1)
-        setattr(engine, name, parse_value(value))
+        base = dataclasses.replace(base, **{name: parse_value(value)})
     sweeps = [(s.split("=", 1)[0], s.split("=", 1)[1].split(",")) for s in args.sweep]
-    service = SearchService(str(home), background=False)
+    service = SearchService(str(home), background=False, ranking=base)
     forms = args.forms.split(",")
     header = f"| setting | form | {' | '.join(b for *_, b in BUCKETS)} | all | p50 ms | p95 ms |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     names = [n for n, _ in sweeps]
     for combo in itertools.product(*[vals for _, vals in sweeps]) if sweeps else [()]:
-        for name, value in zip(names, combo, strict=True):
-            setattr(engine, name, parse_value(value))
+        changes = {name: parse_value(value) for name, value in zip(names, combo, strict=True)}
+        service.ranking = dataclasses.replace(base, **changes)
         label = " ".join(f"{n}={v}" for n, v in zip(names, combo, strict=True)) or "default"
         for form in forms:
             r = evaluate(service, queries, form)

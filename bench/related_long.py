@@ -21,8 +21,8 @@ from pathlib import Path
 
 from indexer.sources import Article
 from indexer.store import IndexHome, IndexMissing, build
-from search_api import browse
-from search_api.search import SearchService
+from search_api.engine import browse
+from search_api.engine.service import SearchService
 
 TEXT = (
     "Ủy ban nhân dân quận tổ chức hội nghị triển khai công tác tuyên giáo năm mới, "

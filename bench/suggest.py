@@ -74,8 +74,9 @@ def by_length(calls: list[str], times: list[float]) -> dict[str, dict]:
 
 
 def in_process(index_dir: Path, calls: list[str]) -> dict:
-    from search_api.search import SearchService
-    from search_api.suggest import MEMO_KEY, build_title_index, suggest
+    from search_api.engine.service import SearchService
+    from search_api.engine.suggest import suggest
+    from search_api.engine.titles import MEMO_KEY, build_title_index
 
     service = SearchService(str(index_dir), background=False)
     snap = service.snapshot()

@@ -17,9 +17,11 @@ import statistics
 import time
 
 import numpy as np
+from perf_common import percentile
 
-from search_api.search import SearchService
-from search_api.suggest import percentile, suggest, title_index
+from search_api.engine.service import SearchService
+from search_api.engine.suggest import suggest
+from search_api.engine.titles import title_index
 
 FIXED = [
     "ubnd q",

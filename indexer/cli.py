@@ -464,7 +464,8 @@ def _terminal(text: str) -> str:
 @_store_errors
 def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_json: bool) -> None:
     """Search the index from the terminal (the same engine as the API)."""
-    from search_api.search import IndexUnavailable, SearchRequest, SearchService
+    from search_api.engine.request import IndexUnavailable, SearchRequest
+    from search_api.engine.service import SearchService
 
     home = IndexHome(index_dir)
     home.current_dir()  # a clear "no index" error before anything else

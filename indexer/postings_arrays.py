@@ -28,25 +28,22 @@ numbers), document by document in increasing order.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import pickle
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import SegmentReader
+
+from indexer.whoosh_internals.reading import block_list, block_positions
 
 __all__ = [
     "FIELDS",
     "MIN_DF",
     "POSITION_FIELDS",
     "PostingsArrays",
-    "decode_positions",
     "file_name",
     "write_missing",
     "write_segment",
@@ -85,7 +82,7 @@ def write_segment(storage, schema, segment, folder: Path) -> Path:
                 if positional and type(schema[field].format) is not formats.Positions:
                     continue
                 read, write = (
-                    (_read_positions, _write_positions) if positional else (_read_list, _write_list)
+                    (block_positions, _write_positions) if positional else (block_list, _write_list)
                 )
                 terms = table.setdefault(field, {})
                 for tbytes in _long_terms(reader, field):
@@ -119,34 +116,6 @@ def _long_terms(reader: SegmentReader, field: str) -> list[bytes]:
     return [t for t, info in reader.iter_field(field) if info.doc_frequency() >= MIN_DF]
 
 
-def _w3_blocks(reader: SegmentReader, field: str, tbytes: bytes) -> Iterator[W3LeafMatcher]:
-    """The term's raw matcher at each of its W3 blocks in turn, ids read.
-    Deleted documents are included: deletions grow after the file is written,
-    and readers filter them. Nothing for another codec: the term then stays in
-    Whoosh only."""
-    m = reader._terms.matcher(field, tbytes, reader.schema[field].format)
-    if not isinstance(m, W3LeafMatcher):
-        return
-    while m.is_active():
-        m._read_ids()
-        yield m
-        if m._lastblock:
-            break
-        m._next_block()
-
-
-def _read_list(
-    reader: SegmentReader, field: str, tbytes: bytes
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """All local docnums and weights of a term."""
-    ids, weights = [], []
-    for m in _w3_blocks(reader, field, tbytes):
-        m._read_weights()
-        ids.append(np.asarray(m._ids, dtype=np.int64))
-        weights.append(np.asarray(m._weights, dtype=np.float64))
-    return (np.concatenate(ids), np.concatenate(weights)) if ids else None
-
-
 def _write_list(out, id_dtype: str, ids: np.ndarray, weights: np.ndarray) -> list:
     integral = bool(np.all(weights == np.round(weights))) and (
         len(weights) == 0 or weights.max() <= 65535
@@ -156,46 +125,6 @@ def _write_list(out, id_dtype: str, ids: np.ndarray, weights: np.ndarray) -> lis
     out.write(ids.astype(id_dtype).tobytes())
     out.write(weights.astype(tf_dtype).tobytes())
     return entry
-
-
-def decode_positions(values: list[bytes]) -> list[list[int]]:
-    """Whoosh ``Positions`` values (a 4-byte count, then a pickled list of
-    position deltas) decoded with one ``pickle.loads`` for all of them: the
-    pickles, without their STOP, are concatenated inside a MARK ... LIST."""
-    bodies = [v[4:-1] if v.endswith(b".") else v[4:] for v in values]
-    return pickle.loads(b"(" + b"".join(bodies) + b"l.")
-
-
-def deltas_to_positions(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(count per document, positions) from per-document position deltas."""
-    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    total = int(counts.sum())
-    if not total:
-        return counts, np.zeros(0, dtype=np.int64)
-    flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=total)
-    # Positions are running sums of the deltas, restarted for each document.
-    pos = np.cumsum(flat)
-    ends = np.cumsum(counts)
-    before = np.concatenate(([0], pos[np.maximum(ends[:-1] - 1, 0)]))
-    before[1:][ends[:-1] == 0] = 0  # documents before any position
-    pos -= np.repeat(before, counts)
-    return counts, pos
-
-
-def _read_positions(
-    reader: SegmentReader, field: str, tbytes: bytes
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """All local docnums of a term, its position count in each, and the
-    positions (a Positions field)."""
-    ids, lists = [], []
-    for m in _w3_blocks(reader, field, tbytes):
-        m._read_values()
-        ids.append(np.asarray(m._ids, dtype=np.int64))
-        lists.extend(decode_positions(list(m._values)))
-    if not ids:
-        return None
-    counts, positions = deltas_to_positions(lists)
-    return np.concatenate(ids), counts, positions
 
 
 def _write_positions(

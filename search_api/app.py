@@ -18,6 +18,7 @@ import orjson
 from search_api import errors, openapi
 from search_api.clicks import ClickResource
 from search_api.config import Config, multiprocess_metrics_dir
+from search_api.engine.service import SearchService
 from search_api.events import EventLog
 from search_api.learned import LearnedSuggestions
 from search_api.limits import RequestLimits, StaticMethods
@@ -36,7 +37,6 @@ from search_api.resources import (
     StatsResource,
     SuggestResource,
 )
-from search_api.search import SearchService
 
 log = logging.getLogger("vnsearch.app")
 

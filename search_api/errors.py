@@ -16,7 +16,7 @@ from typing import Any
 
 import falcon
 
-from search_api.search import IndexUnavailable, SearchTimeout
+from search_api.engine.request import IndexUnavailable, SearchTimeout
 
 log = logging.getLogger("vnsearch.api")
 

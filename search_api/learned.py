@@ -32,7 +32,7 @@ import orjson
 from indexer.analysis import fold, key, normalize
 from indexer.replica import LEARNED_SUGGESTIONS
 from indexer.store import IndexHome
-from search_api.suggest import mark
+from search_api.engine.suggest import mark
 
 log = logging.getLogger("vnsearch.learned")
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from search_api import suggest
 from search_api.config import Config
+from search_api.engine import suggest
+from search_api.engine.ranking import MAX_QUERY_TERMS
+from search_api.engine.request import DEFAULT_FACETS, FACETS, SORTS
 from search_api.errors import PROBLEM_JSON, RETRY_AFTER, TITLES, TYPE_PREFIX
 from search_api.resources import DEFAULT_PER_PAGE
-from search_api.search import DEFAULT_FACETS, FACETS, MAX_QUERY_TERMS, SORTS
 
 # The years the indexer accepts (MIN_YEAR-MAX_YEAR, 1900-2200) as a pattern a
 # schema-driven client (and the fuzzer) can follow; JSON Schema has no minimum

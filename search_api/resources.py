@@ -24,10 +24,11 @@ import falcon
 import falcon.uri
 
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from search_api import suggest as suggestions
 from search_api.config import Config
+from search_api.engine import suggest as suggestions
+from search_api.engine.request import DEFAULT_FACETS, FACETS, SORTS, SearchRequest
+from search_api.engine.service import SearchService
 from search_api.errors import APIError, param_error
-from search_api.search import DEFAULT_FACETS, FACETS, SORTS, SearchRequest, SearchService
 
 DATE_FORMAT = "%Y-%m-%d"
 DEFAULT_PER_PAGE = 10

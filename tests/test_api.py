@@ -14,7 +14,7 @@ from helpers import assert_no_unescaped_markup, assert_problem, assert_security_
 
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
-from search_api.search import DEFAULT_FACETS, FACETS
+from search_api.engine.request import DEFAULT_FACETS, FACETS
 
 FIXTURES = "&".join(f"site={s}" for s in FIXTURE_SITES)
 

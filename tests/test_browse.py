@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason="data/sample is absent")

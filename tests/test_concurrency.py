@@ -9,7 +9,8 @@ from datetime import datetime
 from indexer.schema import VN_TZ
 from indexer.sources import Article
 from indexer.store import IndexHome, build
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 WORDS = (
     "quận ủy tuyên giáo giao thông hà nội thành phố bóng đá kinh tế giá vàng học sinh "

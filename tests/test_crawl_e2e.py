@@ -20,7 +20,8 @@ from crawl_portal import SPECIAL_ARTICLES, Portal, PortalServer, make_article
 from indexer import analysis
 from indexer.sources.crawlstore import read_crawl_store
 from indexer.store import IndexHome, update
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 ROOT = Path(__file__).resolve().parents[1]
 DELAY = 0.1

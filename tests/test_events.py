@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
+from search_api.engine.request import SearchRequest
 from search_api.events import (
     COLUMNS,
     MASK,
@@ -26,7 +27,6 @@ from search_api.events import (
     mask_numbers,
     normalized_query,
 )
-from search_api.search import SearchRequest
 
 
 def read_events(directory: Path) -> list[dict]:

@@ -23,7 +23,8 @@ from test_lifecycle import _children, article, cli, ids, write_jsonl
 
 from indexer.inspection import check
 from indexer.store import IndexHome, StoreError, build
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 from search_api.server import gunicorn_command
 
 # -- the API under a real gunicorn ----------------------------------------------------------------

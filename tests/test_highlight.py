@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.analysis import fold, normalize, syllables
-from search_api.highlight import highlight, snippet
+from search_api.engine.highlight import highlight, snippet
 
 TEXT = st.text(
     alphabet=st.sampled_from(list("aàáâầấđeêếiíoòóôồơờuùưừyý <>&\"'\n.,0123 TUYÊNGIÁO")),

@@ -14,7 +14,8 @@ from indexer.sources import READERS, Article, HtmlReader, Rejection, read_source
 from indexer.sources.dates import VN_TZ
 from indexer.sources.html import HtmlConfig, SiteRules, load_html_config, parse_html_page
 from indexer.store import IndexHome, build
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PORTAL = FIXTURES / "html" / "quan5-tuyen-giao-2017.html"

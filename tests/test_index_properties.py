@@ -19,7 +19,7 @@ from indexer.inspection import check, stats
 from indexer.schema import VN_TZ, date_parts
 from indexer.sources import Article
 from indexer.store import IndexHome, build, delete, update
-from search_api.search import FACETS
+from search_api.engine.request import FACETS
 
 WORDS = ("nhà", "sông", "mưa", "gió", "trường")
 DAYS = (date(2019, 1, 5), date(2019, 1, 20), date(2019, 3, 1), date(2020, 3, 1))

@@ -30,8 +30,9 @@ from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from indexer.store import IndexHome, Manifest, StoreError, build, delete, update
-from search_api.browse import RELATED_TEXT_CHARS
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.browse import RELATED_TEXT_CHARS
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 SUMMARY = re.compile(
     r"read (\d+) · added (\d+) · replaced (\d+) · unchanged (\d+) · deleted (\d+) · rejected (\d+)"

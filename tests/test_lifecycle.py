@@ -34,7 +34,8 @@ from indexer.store import (
     delete,
     update,
 )
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,11 +14,11 @@ from conftest import ROOT
 from helpers import assert_problem, assert_security_headers, client_for
 
 import search_api.app as app_module
-import search_api.search as search_module
+import search_api.engine.plan as plan_module
 from search_api.app import API_CSP, create_app
 from search_api.config import Config, ConfigError, env_name
+from search_api.engine.service import SearchService
 from search_api.resources import DEMO_CSP
-from search_api.search import SearchService
 
 LIMIT_SETTINGS = (
     "max_url_length",
@@ -194,13 +194,13 @@ def test_a_phrase_check_cut_short_gives_partial_results_flagged_and_uncached(
     """The time limit may strike while phrases are verified: the answer keeps the
     documents verified so far, says ``timed_out`` and is not cached (a fix: the
     ranking step used to turn this into a 503)."""
-    original = search_module._phrase_mask
+    original = plan_module.phrase_mask
 
     def slow_phrase_mask(snap, sylls, candidates, deadline=None):
         deadline.at = 0.0  # the deadline passes as verification starts
         return original(snap, sylls, candidates, deadline)
 
-    monkeypatch.setattr(search_module, "_phrase_mask", slow_phrase_mask)
+    monkeypatch.setattr(plan_module, "phrase_mask", slow_phrase_mask)
     service = SearchService(str(sample_index), time_limit=60)
     c = falcon.testing.TestClient(create_app(Config(), service=service))
     try:

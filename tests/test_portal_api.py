@@ -16,10 +16,10 @@ from conftest import FIXTURE_ARTICLES
 from helpers import assert_problem, assert_security_headers
 
 from indexer.store import IndexHome, build
-from search_api import suggest as suggest_module
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
-from search_api.search import SearchService
+from search_api.engine import titles as titles_module
+from search_api.engine.service import SearchService
 
 # -- documents and stats ----------------------------------------------------------------
 
@@ -208,13 +208,13 @@ def test_suggest_answers_from_the_previous_index_while_the_new_one_builds(tmp_pa
     )
     first = client.simulate_get("/v1/suggest", params={"q": "tuyen"}).json
     release = threading.Event()
-    real_build = suggest_module.build_title_index
+    real_build = titles_module.build_title_index
 
     def slow_build(snap):
         assert release.wait(10)
         return real_build(snap)
 
-    monkeypatch.setattr(suggest_module, "build_title_index", slow_build)
+    monkeypatch.setattr(titles_module, "build_title_index", slow_build)
     build(home, FIXTURE_ARTICLES)
     started = time.monotonic()
     for _ in range(5):  # no request waits for the build

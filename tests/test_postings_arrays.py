@@ -16,11 +16,12 @@ from conftest import FIXTURE_ARTICLES, sample_sources
 from whoosh.index import TOC
 
 import indexer.postings_arrays as postings_arrays
-import search_api.snapshot as snapshot_mod
+import search_api.engine.snapshot as snapshot_mod
 from indexer.sources import read_sources
 from indexer.store import IndexHome, build, delete, update
-from search_api.search import SearchRequest, SearchService
-from search_api.snapshot import Snapshot
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
+from search_api.engine.snapshot import Snapshot
 
 QUERIES = [
     "tuyen giao",

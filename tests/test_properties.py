@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from indexer.analysis import fold, key, normalize, syllable_spans, word_spans
 from indexer.schema import FIELD_FORMS, _analyzer
-from search_api.highlight import highlight, snippet
-from search_api.query import parse
+from search_api.engine.highlight import highlight, snippet
+from search_api.engine.query import parse
 
 # Any code point, lone surrogates and non-characters included, plus strings
 # built from the characters the query syntax cares about.

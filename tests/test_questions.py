@@ -4,6 +4,7 @@ small articles written here."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 from indexer.schema import VN_TZ
 from indexer.sources import Article
-from search_api import search as engine
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.ranking import MAX_QUERY_TERMS, RankingSettings
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 from tests.helpers import client_for
 
 WHEN = datetime(2021, 5, 1, tzinfo=VN_TZ)
@@ -120,19 +122,23 @@ def test_exact_diacritics_still_rank_first_in_a_question(tmp_path):
         s.close()
 
 
-def test_a_query_longer_than_the_engine_evaluates_keeps_its_rarest_words(svc, monkeypatch):
-    monkeypatch.setattr(svc, "max_query_terms", 5)
-    q = '"tờ khai" và là của các những TP.HCM vaccine xyzzyq cho với'
-    res = svc.search(SearchRequest(q=q))
-    assert res["truncated"] is True
-    kept = res["query"]["kept"].split()
-    assert len(kept) <= 5
-    # The quoted phrase and the typed token first, then the rare word; function
-    # words and words the index has never seen last.
-    assert kept[:2] == ["tờ", "khai"] and "tp" in kept and "hcm" in kept
-    assert "vaccine" in kept and "xyzzyq" not in kept and "và" not in kept
-    short = svc.search(SearchRequest(q="tiêm vaccine"))
-    assert "truncated" not in short and "kept" not in short["query"]
+def test_a_query_longer_than_the_engine_evaluates_keeps_its_rarest_words(question_index):
+    ranking = dataclasses.replace(RankingSettings(), max_query_terms=5)
+    svc = SearchService(str(question_index), background=False, ranking=ranking)
+    try:
+        q = '"tờ khai" và là của các những TP.HCM vaccine xyzzyq cho với'
+        res = svc.search(SearchRequest(q=q))
+        assert res["truncated"] is True
+        kept = res["query"]["kept"].split()
+        assert len(kept) <= 5
+        # The quoted phrase and the typed token first, then the rare word; function
+        # words and words the index has never seen last.
+        assert kept[:2] == ["tờ", "khai"] and "tp" in kept and "hcm" in kept
+        assert "vaccine" in kept and "xyzzyq" not in kept and "và" not in kept
+        short = svc.search(SearchRequest(q="tiêm vaccine"))
+        assert "truncated" not in short and "kept" not in short["query"]
+    finally:
+        svc.close()
 
 
 # -- never refused: long random Vietnamese text through the API ------------------------------
@@ -167,9 +173,9 @@ def test_no_query_of_up_to_2000_characters_is_refused(api, words, punctuation):
     resp = api.simulate_get("/v1/search", params={"q": q})
     assert resp.status_code == 200, (resp.status_code, resp.text[:300])
     body = resp.json
-    if len(q.split()) > engine.MAX_QUERY_TERMS:
+    if len(q.split()) > MAX_QUERY_TERMS:
         assert len(body["query"].get("kept", body["query"]["normalized"]).split()) <= (
-            engine.MAX_QUERY_TERMS
+            MAX_QUERY_TERMS
         )
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from indexer.schema import VN_TZ
 from indexer.sources import Article
-from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -163,7 +164,7 @@ def run_index(tmp_path_factory) -> Path:
 def _counts(index: Path, doc_id: str, forms: list[list[str]]) -> dict[tuple[int, int], int]:
     import numpy as np
 
-    from search_api.proximity import query_runs, run_counts
+    from search_api.engine.proximity import query_runs, run_counts
 
     svc = SearchService(str(index), background=False, result_cache_size=0)
     snap = svc.snapshot()
@@ -188,7 +189,7 @@ def test_runs_are_found_across_punctuation_and_y_i_spellings(run_index):
 
 
 def test_query_runs_skip_syllables_without_a_folded_spelling():
-    from search_api.proximity import Run, query_runs
+    from search_api.engine.proximity import Run, query_runs
 
     assert query_runs([["中文"], ["a"]], 5) == []
     assert query_runs([["a"], ["b"], ["中文"], ["c"]], 5) == [Run(0, 2)]
@@ -220,13 +221,19 @@ def proximity_index(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("q", ["mưa lớn gây ngập", "mua lon gay ngap"])
-def test_a_contiguous_run_of_the_query_ranks_first(proximity_index, monkeypatch, q):
-    import search_api.search as search
+def test_a_contiguous_run_of_the_query_ranks_first(proximity_index, q):
+    import dataclasses
+
+    from search_api.engine.ranking import RankingSettings
+
+    # Each call's settings add to the previous calls' (as successive patches would).
+    ranking = [RankingSettings()]
 
     def scored(sort: str = "relevance", **settings) -> list[tuple[str, float]]:
-        for name, value in settings.items():
-            monkeypatch.setattr(search, name, value)
-        s = SearchService(str(proximity_index), background=False, result_cache_size=0)
+        ranking[0] = dataclasses.replace(ranking[0], **settings)
+        s = SearchService(
+            str(proximity_index), background=False, result_cache_size=0, ranking=ranking[0]
+        )
         try:
             res = s.search(SearchRequest(q=q, sort=sort))
             return [(h["id"], h["score"]) for h in res["hits"]]
@@ -236,12 +243,12 @@ def test_a_contiguous_run_of_the_query_ranks_first(proximity_index, monkeypatch,
     def ranked(**settings) -> list[str]:
         return [doc for doc, _ in scored(**settings)]
 
-    bm25 = dict(scored(W_ADJACENT=0.0))
-    assert ranked(W_ADJACENT=0.0) == ["scattered", "adjacent"]  # BM25 alone
-    assert ranked(W_ADJACENT=1.0) == ["adjacent", "scattered"]
-    # Only the top PROXIMITY_DEPTH candidates are rescored: the second one keeps
+    bm25 = dict(scored(w_adjacent=0.0))
+    assert ranked(w_adjacent=0.0) == ["scattered", "adjacent"]  # BM25 alone
+    assert ranked(w_adjacent=1.0) == ["adjacent", "scattered"]
+    # Only the top proximity_depth candidates are rescored: the second one keeps
     # its BM25 score and its place below the first.
-    assert ranked(W_ADJACENT=1.0, PROXIMITY_DEPTH=1) == ["scattered", "adjacent"]
+    assert ranked(w_adjacent=1.0, proximity_depth=1) == ["scattered", "adjacent"]
     assert dict(scored())["adjacent"] == bm25["adjacent"]
     # Other sorts are not rescored.
-    assert dict(scored("newest", PROXIMITY_DEPTH=50)) == bm25
+    assert dict(scored("newest", proximity_depth=50)) == bm25

@@ -38,7 +38,8 @@ from indexer.replica import (
 )
 from indexer.schema import SCHEMA_VERSION
 from indexer.store import MANIFEST, IndexHome, build, update
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 EXTRA = replace(
     FIXTURE_ARTICLES[0],

@@ -12,7 +12,8 @@ import pytest
 from indexer.schema import VN_TZ
 from indexer.sources import Article, read_sources
 from indexer.store import IndexHome, build
-from search_api.search import SearchRequest, SearchService
+from search_api.engine.request import SearchRequest
+from search_api.engine.service import SearchService
 
 SAMPLE_PAGE = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
 
@@ -249,7 +250,8 @@ def test_segment_without_dated_documents(tmp_path):
 
 
 def test_time_limit_flags_partial_phrase_results(tmp_path):
-    import search_api.search as search_module
+    from search_api.engine.phrases import phrase_mask
+    from search_api.engine.request import Deadline, SearchTimeout
 
     docs = [_a(f"p{i}", f"Tin {i}", "công tác tuyên giáo " * 3) for i in range(40)]
     home = IndexHome(tmp_path / "index")
@@ -257,7 +259,7 @@ def test_time_limit_flags_partial_phrase_results(tmp_path):
     svc = SearchService(str(home.path), background=False, time_limit=1e-9, result_cache_size=0)
     try:
         # Even the first clause check is past a 1 ns deadline.
-        with pytest.raises(search_module.SearchTimeout):
+        with pytest.raises(SearchTimeout):
             svc.search(SearchRequest(q="tuyên giáo"))
     finally:
         svc.close()
@@ -265,14 +267,14 @@ def test_time_limit_flags_partial_phrase_results(tmp_path):
     try:
         full = svc.search(SearchRequest(q='"công tác tuyên giáo"'))
         assert full["total_hits"] == 40 and "timed_out" not in full
-        deadline = search_module._Deadline(3600)
+        deadline = Deadline(3600)
         deadline.at = 0.0  # expired before phrase verification starts
         snap = svc.snapshot()
         try:
-            from search_api.query import parse
+            from search_api.engine.query import parse
 
             pq = parse('"công tác tuyên giáo"')
-            mask = search_module._phrase_mask(snap, pq.groups[0].syllables, snap.live, deadline)
+            mask = phrase_mask(snap, pq.groups[0].syllables, snap.live, deadline)
             assert not mask.any() and deadline.partial
         finally:
             snap.release()

@@ -9,7 +9,7 @@ from conftest import SAMPLE_DIR
 from helpers import assert_problem, assert_security_headers
 
 from indexer.analysis import fold, syllables
-from search_api.suggest import MAX_LIMIT, mark, parse_typed
+from search_api.engine.suggest import MAX_LIMIT, mark, parse_typed
 
 MARK = re.compile(r"<mark>(.*?)</mark>")
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from indexer.analysis import fold, key, normalize, syllable_spans
-from search_api.snapshot import Snapshot
+from search_api.engine.snapshot import Snapshot
 
 # Related articles: how many distinctive terms describe a document.
 RELATED_TERMS = 25
@@ -23,7 +23,7 @@ RELATED_TEXT_CHARS = 20_000
 _WORD_FIELDS = ("bw", "tw")
 
 
-def _brief(snap: Snapshot, docnum: int) -> dict:
+def _brief(snap: Snapshot, docnum: int | np.integer) -> dict:
     stored = snap.stored(docnum)
     return {
         "id": stored.get("id"),

@@ -5,13 +5,13 @@ changes what is indexed.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from indexer.analysis import fold, key, syllables
 
@@ -41,7 +41,8 @@ _MARKED = "ăâêôơư"
 
 def _place_tone(word: str, tone: str) -> str:
     """Put ``tone`` (a combining mark) on the vowel that carries it."""
-    onset = re.match(r"^(qu|gi(?=[aăâeêoôơuưy])|[^aăâeêioôơuưy]*)", word).group(0)
+    found = re.match(r"^(qu|gi(?=[aăâeêoôơuưy])|[^aăâeêioôơuưy]*)", word)
+    onset = found.group(0) if found else ""  # always found: the last branch matches ""
     rest = word[len(onset) :]
     m = re.match(f"[{_VOWELS}]+", rest)
     if m is None:
@@ -142,7 +143,8 @@ class Abbreviations:
                             break
                     if ok:
                         rep = tuple(num if s == "{n}" else s for s in dst)
-                        out.append((i, i + n, rep))
+                        # Both forms of a dictionary line carry {n}: num is set.
+                        out.append((i, i + n, cast(tuple[str, ...], rep)))
         return out
 
 
@@ -152,7 +154,7 @@ def _builtin_text() -> str:
 
 @lru_cache(maxsize=8)
 def load_abbreviations(path: str | None = None) -> Abbreviations:
-    """The built-in dictionary, or the file at ``path`` (or $VNSEARCH_ABBREVIATIONS)."""
-    path = path or os.environ.get("VNSEARCH_ABBREVIATIONS") or None
+    """The built-in dictionary, or the file at ``path`` (the API's
+    ``VNSEARCH_ABBREVIATIONS``, read in search_api/config.py)."""
     text = Path(path).read_text("utf-8") if path else _builtin_text()
     return Abbreviations.parse(text)

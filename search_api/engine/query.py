@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.analysis import fold, is_accented, key, normalize, syllables
+from indexer.analysis import fold, key, normalize, syllables
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,3 @@ def parse(text: str, *, max_syllables: int = 400) -> ParsedQuery:
         if budget <= 0:
             break
     return q
-
-
-def has_accents(text: str) -> bool:
-    return is_accented(text)

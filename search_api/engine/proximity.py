@@ -3,8 +3,8 @@
 The index has bigram fields for titles (``ta``/``tg``) but none for bodies: body
 bigrams made the index several times larger (docs/design.md). So query
 syllables that stand next to each other in a body were only rewarded when pyvi
-made them one word. For the best candidates of a query (``PROXIMITY_DEPTH`` in
-search_api/search.py) every run of consecutive query syllables (two to five)
+made them one word. For the best candidates of a query (``proximity_depth`` in
+search_api/engine/ranking.py) every run of consecutive query syllables (two to five)
 that stands contiguous in their title or body scores like a term of an n-gram
 field: BM25 of its count with the field's length normalisation, and as idf the
 sum of its syllables' idfs (the idf of the run if its syllables occurred
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search_api.snapshot import Snapshot
+from search_api.engine.snapshot import Snapshot
 
 # (docnum, position) pairs as one int64 key: positions stay far below this.
 _KEY_STRIDE = 1 << 32

@@ -1,0 +1,1 @@
+"""Code that depends on Whoosh private internals (its exact pinned release)."""
