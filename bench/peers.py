@@ -23,7 +23,7 @@ Vietnamese text (accent folding switched on where the engine has it), not tuned:
   a ``simple`` tokenizer + lowercase + ``ascii_fold``; an AND of the words over
   title+body, BM25.
 - ``Vnsearch``: the engine under test through its public API
-  (``indexer.store.build`` + ``search_api.search.SearchService``).
+  (``indexer.store.build`` + ``search_api.engine.service.SearchService``).
 
 User text is escaped for each peer's query syntax: every whitespace-separated
 word becomes one quoted phrase (so ``TP.HCM`` or ``COVID-19`` stay together) and

@@ -78,7 +78,7 @@ def profiled_loop(service, recs: list[dict]) -> list[float]:
     return times
 
 
-# The project root as py-spy prints it, so locations read "search_api/search.py".
+# The project root as py-spy prints it, so locations read "search_api/engine/plan.py".
 ROOT_PREFIX = str(Path(__file__).resolve().parents[1]) + "/"
 
 

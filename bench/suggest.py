@@ -12,7 +12,7 @@ not debounce: the worst case.
 
 1. In-process: ``SearchService(index_dir, background=False)``; the one-off build of
    the snapshot's title index (the first suggest call of each worker pays it),
-   then every keystroke through ``search_api.suggest.suggest``.
+   then every keystroke through ``search_api.engine.suggest.suggest``.
 2. Over HTTP (unless ``--no-http``): gunicorn as ``vnsearch serve`` runs it (2
    workers x 4 threads), each worker warmed by suggest calls (the first call per
    worker, which builds its title index, is timed separately), then one client

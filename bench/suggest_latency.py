@@ -1,4 +1,4 @@
-"""In-process latency of search-as-you-type (``search_api.suggest``) on an index.
+"""In-process latency of search-as-you-type (``search_api.engine.suggest``) on an index.
 
     python bench/suggest_latency.py [INDEX_DIR] [--titles 200] [--seed 6]
 

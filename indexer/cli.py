@@ -464,12 +464,18 @@ def _terminal(text: str) -> str:
 @_store_errors
 def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_json: bool) -> None:
     """Search the index from the terminal (the same engine as the API)."""
+    from search_api.config import Config, ConfigError
+    from search_api.engine.expansion import load_abbreviations
     from search_api.engine.request import IndexUnavailable, SearchRequest
     from search_api.engine.service import SearchService
 
     home = IndexHome(index_dir)
     home.current_dir()  # a clear "no index" error before anything else
-    service = SearchService(str(index_dir))
+    try:  # VNSEARCH_ABBREVIATIONS, as the API reads it
+        abbreviations = load_abbreviations(Config.from_env().abbreviations or None)
+    except ConfigError as exc:
+        _fail(str(exc), code=2)
+    service = SearchService(str(index_dir), abbreviations=abbreviations)
     try:
         result = service.search(SearchRequest(q=query, per_page=limit, page=page, sort=sort))
     except IndexUnavailable as exc:

@@ -45,7 +45,7 @@ def _size(path: Path) -> int:
 
 def _column(reader, name: str) -> list:
     """One value per document number, None where there is none. Read segment
-    by segment, as ``search_api/snapshot.py`` does: a segment where no document
+    by segment, as ``search_api/engine/columns.py`` does: a segment where no document
     had the field has no column, and Whoosh's multi-segment column reader then
     skips it and returns fewer values than documents."""
     values: list = []

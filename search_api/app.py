@@ -2,7 +2,7 @@
 caching, gzip, access logs, metrics, the demo page and the search box files.
 
 ``create_app(config)`` only wires things together; the search work happens in
-:class:`~search_api.search.SearchService` (passed in, or made from the config).
+:class:`~search_api.engine.service.SearchService` (passed in, or made from the config).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import orjson
 from search_api import errors, openapi
 from search_api.clicks import ClickResource
 from search_api.config import Config, multiprocess_metrics_dir
+from search_api.engine.expansion import load_abbreviations
 from search_api.engine.service import SearchService
 from search_api.events import EventLog
 from search_api.learned import LearnedSuggestions
@@ -87,6 +88,7 @@ def create_app(
             refresh_interval=config.refresh_interval,
             max_query_syllables=config.max_query_words,
             time_limit=config.search_timeout_ms / 1000,
+            abbreviations=load_abbreviations(config.abbreviations or None),
         )
 
     if metrics_dir is None:

@@ -32,7 +32,7 @@ class Config:
     # Origins allowed to call the API from a browser; empty: no CORS headers.
     cors_origins: tuple[str, ...] = ()
     # Generous: people paste whole questions (issue 14); a query longer than the
-    # engine evaluates keeps its most informative words (search.MAX_QUERY_TERMS).
+    # engine evaluates keeps its most informative words (engine.ranking.MAX_QUERY_TERMS).
     max_query_chars: int = 2000
     max_query_words: int = 400
     max_per_page: int = 50
@@ -78,6 +78,9 @@ class Config:
     # result (needs events_dir), and the clicks one client may report a minute.
     clicks: bool = False
     click_rate: int = 60
+    # A TSV file replacing the built-in abbreviation dictionary
+    # (indexer/data/abbreviations.tsv); empty: the built-in one.
+    abbreviations: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
@@ -192,6 +195,7 @@ _CASTS: dict[str, Callable[[str, str], Any]] = {
     "events_dir": _text,
     "clicks": _bool,
     "click_rate": _int,
+    "abbreviations": _text,
 }
 
 
@@ -223,6 +227,13 @@ def _check_events_dir(var: str, value: Any) -> None:
         raise ConfigError(var, f"{var} must name a directory, got {value!r}")
     if value and os.path.exists(value) and not os.path.isdir(value):
         raise ConfigError(var, f"{var} names {value!r}, which is not a directory")
+
+
+def _check_abbreviations(var: str, value: Any) -> None:
+    if not isinstance(value, str) or "\0" in value:
+        raise ConfigError(var, f"{var} must name a file, got {value!r}")
+    if value and not os.path.isfile(value):
+        raise ConfigError(var, f"{var} names {value!r}, which is not a file")
 
 
 def _check_origins(var: str, value: Any) -> None:
@@ -291,4 +302,5 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "events_dir": _check_events_dir,
     "clicks": _check_bool,
     "click_rate": _at_least(1, 100_000),
+    "abbreviations": _check_abbreviations,
 }

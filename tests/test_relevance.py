@@ -58,6 +58,28 @@ def test_abbreviation_dictionary_is_two_way_and_configurable(tmp_path):
     assert Abbreviations.parse("").alternatives(["ubnd"]) == []
 
 
+def test_the_abbreviations_setting_is_read_by_the_config_and_used_by_the_api(tmp_path):
+    from indexer.store import IndexHome, build
+    from search_api.config import Config, ConfigError
+    from tests.helpers import client_for
+
+    home = IndexHome(tmp_path / "ix")
+    build(home, [Article("sgk", "Sách giáo khoa mới", "Năm học mới có sách giáo khoa mới.")])
+    custom = tmp_path / "abbr.tsv"
+    custom.write_text("XQZW\tSách giáo khoa\n", "utf-8")
+
+    def found(**env: str) -> list[str]:
+        resp = client_for(home.path, **env).simulate_get("/v1/search", params={"q": "xqzw"})
+        assert resp.status_code == 200, resp.text
+        return [h["id"] for h in resp.json["hits"]]
+
+    assert found() == []  # not in the built-in dictionary
+    assert found(VNSEARCH_ABBREVIATIONS=str(custom)) == ["sgk"]
+    with pytest.raises(ConfigError) as err:
+        Config.from_env({"VNSEARCH_ABBREVIATIONS": str(tmp_path / "missing.tsv")})
+    assert err.value.variable == "VNSEARCH_ABBREVIATIONS"
+
+
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="data/sample is absent")
 class TestOnSampleCorpus:
     def test_abbreviation_finds_full_form_and_back(self, svc):

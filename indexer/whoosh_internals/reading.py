@@ -141,38 +141,31 @@ def _subfile(structfile: Any) -> SubFile | None:
     return sub if isinstance(sub, SubFile) and hasattr(sub._file, "fileno") else None
 
 
-def _pread_postings(seg: Any) -> None:
-    """Read ``seg``'s postings with ``pread`` (see ``PreadFile``); left as
-    Whoosh opened them when they are not a sub-file of a real file."""
+def _faster(seg: Any, attr: str, cls: type[MappedFile] | type[PreadFile]) -> StructFile | None:
+    """A ``cls`` file over the compound sub-file that ``seg``'s terms reader
+    reads through its ``attr`` file, or None when that is not a sub-file of a
+    real file or does not read the same bytes (not the layout we know)."""
     terms = getattr(seg, "_terms", None)
-    sub = _subfile(getattr(terms, "_postfile", None))
+    sub = _subfile(getattr(terms, attr, None))
     if terms is None or sub is None:
-        return
-    direct = PreadFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
-    if direct.get(0, 64) != terms._postfile.get(0, 64):  # not the layout we know
-        return
-    terms._postfile = direct
-
-
-def _map_lexicon(seg: Any) -> None:
-    """Read ``seg``'s lexicon through a memory map (see ``MappedFile``); left
-    as Whoosh opened it when it is not a sub-file of a real file."""
-    terms = getattr(seg, "_terms", None)
-    sub = _subfile(getattr(terms, "_dbfile", None))
-    if terms is None or sub is None:
-        return
-    mapped = MappedFile(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
-    if mapped.get(0, 64) != terms._dbfile.get(0, 64):  # not the layout we know
-        mapped.close()
-        return
-    terms._dbfile = terms._tindex.dbfile = mapped
+        return None
+    fast = cls(sub._file.fileno(), sub._offset, sub._length, name=sub.name)
+    if fast.get(0, 64) != getattr(terms, attr).get(0, 64):
+        fast.close()
+        return None
+    return fast
 
 
 def open_fast(seg: Any) -> None:
-    """Switch segment reader ``seg`` to the faster files: its lexicon mapped,
-    its postings read with ``pread``."""
-    _map_lexicon(seg)
-    _pread_postings(seg)
+    """Switch segment reader ``seg`` to the faster files where it can: its
+    lexicon memory-mapped (``MappedFile``), its postings read with ``pread``
+    (``PreadFile``); anything else stays as Whoosh opened it."""
+    mapped = _faster(seg, "_dbfile", MappedFile)
+    if mapped is not None:
+        seg._terms._dbfile = seg._terms._tindex.dbfile = mapped
+    direct = _faster(seg, "_postfile", PreadFile)
+    if direct is not None:
+        seg._terms._postfile = direct
 
 
 def segment_id(seg: Any) -> str:
