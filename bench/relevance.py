@@ -485,7 +485,14 @@ def git_state() -> dict:
     return {
         "head": run("rev-parse", "HEAD"),
         "engine_changes": run("status", "--porcelain", "--", "indexer", "search_api").splitlines(),
-        "search_py_sha256": file_sha(ROOT / "search_api" / "search.py"),
+        # The query engine's sources (search_api/engine/, indexer/whoosh_internals/).
+        "engine_sha256": hashlib.sha256(
+            "".join(
+                file_sha(p)
+                for d in ("search_api/engine", "indexer/whoosh_internals")
+                for p in sorted((ROOT / d).glob("*.py"))
+            ).encode()
+        ).hexdigest(),
     }
 
 
