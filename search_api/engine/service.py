@@ -42,8 +42,8 @@ from search_api.engine import browse
 from search_api.engine.expansion import Abbreviations, load_abbreviations
 from search_api.engine.facets import facet_counts
 from search_api.engine.filters import filters, order
-from search_api.engine.plan import plan
-from search_api.engine.query import parse
+from search_api.engine.plan import Plan, plan
+from search_api.engine.query import ParsedQuery, parse
 from search_api.engine.ranking import RankingSettings
 from search_api.engine.request import Deadline, IndexUnavailable, SearchRequest
 from search_api.engine.response import public_fields, search_response
@@ -302,7 +302,7 @@ class SearchService:
 
     # -- the query -----------------------------------------------------------------
 
-    def _plan(self, snap: Snapshot, req: SearchRequest):
+    def _plan(self, snap: Snapshot, req: SearchRequest) -> tuple[ParsedQuery, Plan]:
         pq = parse(req.q, max_syllables=self.max_query_syllables)
         rs = self.ranking
         found = plan(
