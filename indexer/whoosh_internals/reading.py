@@ -9,7 +9,7 @@ reader (``_terms``, ``_segment``), its terms reader (``_postfile``,
 ``W3LeafMatcher`` (``_goto``, ``_read_data``, ``_ids``, ``_lastblock``...):
 they are valid for the exact release pinned in pyproject.toml
 (``whoosh-reloaded==2.7.5``), and this module is what to check when the pin
-moves (with files.py beside it: the faster file objects it installs). Whatever
+moves (with structfiles.py beside it: the faster file objects it installs). Whatever
 does not match the layout known here (another codec, a file that is not a
 compound sub-file, an inlined list) takes a slower generic path through
 Whoosh's public API instead.
@@ -33,14 +33,14 @@ from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.system import _INT_SIZE, pack_ushort, unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from indexer.whoosh_internals.files import MappedFile, PreadFile
+from indexer.whoosh_internals.structfiles import MappedFile, PreadFile
 
 Lock = contextlib.AbstractContextManager
 # (segment reader, docnum offset) pairs, as Whoosh's leaf_readers() gives them.
 Leaves = list[tuple[Any, int]]
 NO_LOCK = contextlib.nullcontext()
 
-# -- faster files for lexicons and postings (whoosh_internals/files.py) ---------------
+# -- faster files for lexicons and postings (whoosh_internals/structfiles.py) ---------------
 
 
 def _subfile(structfile: Any) -> SubFile | None:
