@@ -19,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from indexer.errors import IndexMissing
 from indexer.sources import Article
-from indexer.store import IndexHome, IndexMissing, build
+from indexer.store import IndexHome, build
 from search_api import browse
 from search_api.search import SearchService
 

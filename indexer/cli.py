@@ -17,11 +17,11 @@ from pathlib import Path
 
 import click
 
+from indexer.errors import ExitCode, StoreError
+from indexer.files import human_size
 from indexer.sources.limits import OPTIONS as LIMIT_OPTIONS
 from indexer.sources.limits import ReadLimits
-from indexer.store import IndexHome, IndexMissing, NothingIndexed, Report, StoreError
-
-EXIT_ERROR, EXIT_NO_INDEX, EXIT_CORRUPT = 1, 3, 65
+from indexer.store import IndexHome, NothingIndexed, Report
 
 index_dir_option = click.option(
     "--index-dir",
@@ -33,7 +33,7 @@ index_dir_option = click.option(
 )
 
 
-def _fail(message: str, hint: str = "", code: int = EXIT_ERROR) -> None:
+def _fail(message: str, hint: str = "", code: int = ExitCode.ERROR) -> None:
     click.secho(f"error: {message}", fg="red", err=True)
     if hint:
         click.echo(f"hint: {hint}", err=True)
@@ -49,8 +49,6 @@ def _store_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except IndexMissing as exc:
-            _fail(str(exc), exc.hint, EXIT_NO_INDEX)
         except StoreError as exc:
             _fail(str(exc), exc.hint, exc.exit_code)
 
@@ -335,14 +333,6 @@ def index_rollback(index_dir: Path, wait: float) -> None:
     click.echo(f"live generation is now {name}")
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
 @index.command("stats")
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -366,7 +356,8 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
         )
     )
     click.echo(
-        f"size         {_size(info['size_bytes'])} live, {_size(info['home_size_bytes'])} in all"
+        f"size         {human_size(info['size_bytes'])} live, "
+        f"{human_size(info['home_size_bytes'])} in all"
     )
     click.echo(
         f"dates        {dr['first'] or '-'} .. {dr['last'] or '-'} "
@@ -385,7 +376,7 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
         "generations  "
         + ", ".join(
             f"{g['name']}{' (live)' if g['live'] else ''} "
-            f"{g.get('doc_count', '?')} docs {_size(g['size_bytes'])}"
+            f"{g.get('doc_count', '?')} docs {human_size(g['size_bytes'])}"
             for g in info["generations"]
         )
     )
@@ -438,9 +429,9 @@ def index_check(
                 f"generation {result['generation']}"
             )
     if result.get("missing"):
-        sys.exit(EXIT_NO_INDEX)
+        sys.exit(ExitCode.NO_INDEX)
     if not result["ok"]:
-        sys.exit(EXIT_CORRUPT)
+        sys.exit(ExitCode.CORRUPT)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -472,7 +463,7 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
     try:
         result = service.search(SearchRequest(q=query, per_page=limit, page=page, sort=sort))
     except IndexUnavailable as exc:
-        _fail(f"cannot open the index: {exc}", code=EXIT_NO_INDEX)
+        _fail(f"cannot open the index: {exc}", code=ExitCode.NO_INDEX)
     finally:
         service.close()
     if as_json:
@@ -519,7 +510,7 @@ def serve(
             access_log=access_log,
         )
     except ConfigError as exc:
-        _fail(str(exc), code=2)
+        _fail(str(exc), code=ExitCode.USAGE)
 
 
 # index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import click
 
-from indexer.store import IndexHome, IndexMissing, StoreError
-
-EXIT_NO_INDEX = 3
+from indexer.errors import ExitCode, StoreError
+from indexer.store import IndexHome
 
 _index_dir_option = click.option(
     "--index-dir",
@@ -48,9 +47,7 @@ def _fail(exc: StoreError | OSError) -> None:
     hint = getattr(exc, "hint", "")
     if hint:
         click.echo(f"hint: {hint}", err=True)
-    if isinstance(exc, OSError):
-        sys.exit(1)
-    sys.exit(EXIT_NO_INDEX if isinstance(exc, IndexMissing) else exc.exit_code)
+    sys.exit(ExitCode.ERROR if isinstance(exc, OSError) else exc.exit_code)
 
 
 @click.command("keygen")

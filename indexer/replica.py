@@ -53,15 +53,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
+from indexer.errors import ExitCode, StoreError
+from indexer.files import fsync_dir, human_size, utc_now, write_atomic
 from indexer.schema import SCHEMA_VERSION
 from indexer.signing import SIGNATURE_BYTES, SigningKey, TrustedKeys, load_trusted
-from indexer.store import MANIFEST, IndexHome, Manifest, StoreError, repair_manifest
+from indexer.store import MANIFEST, IndexHome, Manifest, repair_manifest
 from indexer.untrusted import Deadline, Missing, Refused, UntrustedDir
 
 LATEST = "LATEST"
@@ -72,8 +74,6 @@ PULLED = "PULLED.json"
 FORMAT = 1
 INDEX_NAME = "MAIN"  # Whoosh's default index name, the one store.py uses
 
-EXIT_CORRUPT = 65  # a file of the publication failed its size, checksum or signature
-EXIT_NOTHING = 3  # nothing published yet (as "no index" elsewhere)
 
 # Files of a generation, besides Whoosh's TOC and segments, that travel with each
 # publication; True when a generation must have it. Unlike segments they may
@@ -111,7 +111,7 @@ class CorruptPublication(ReplicaError):
             hint=hint
             or "the live index is unchanged; publish again from the indexing host "
             "(vnsearch index publish) if the next pull fails the same way",
-            exit_code=EXIT_CORRUPT,
+            exit_code=ExitCode.CORRUPT,
         )
 
 
@@ -251,12 +251,6 @@ def _toc_name(generation: int) -> str:
     return f"_{INDEX_NAME}_{generation}.toc"
 
 
-def _now() -> str:
-    # Microseconds: a pull refuses a publication signed before the live one, and
-    # two publications may come within the same second.
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 # -- files -------------------------------------------------------------------------
 
 
@@ -306,28 +300,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         _copy_file(src, dst)
 
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Write-then-rename. The temporary file is created new, never opened through
-    whatever is there (in a distribution directory, a planted symbolic link)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def latest(dist: str | os.PathLike) -> str | None:
     """The publication LATEST names, or None when nothing was published."""
     try:
@@ -374,7 +346,8 @@ class PublishReport:
             )
         return (
             f"published {self.publication} to {self.directory.parent} ({signed}): "
-            f"{self.files} files, {_size(self.bytes)} (copied {_size(self.copied_bytes)}, "
+            f"{self.files} files, {human_size(self.bytes)} "
+            f"(copied {human_size(self.copied_bytes)}, "
             f"{self.linked_files} files linked from the previous publication)"
         )
 
@@ -442,8 +415,8 @@ def publish(
         else:
             pub = _stage_publication(home, gen, names, manifest, toc_generation, dist, report)
             pub = _finish_publication(dist, report, pub, signer)
-        _write_atomic(dist / LATEST, pub_id + "\n")
-        _fsync_dir(dist)
+        write_atomic(dist / LATEST, pub_id + "\n")
+        fsync_dir(dist)
         report.files = len(pub.files)
         report.bytes = pub.total_bytes
         report.removed = _prune_publications(dist, keep)
@@ -474,7 +447,7 @@ def _publication(
         doc_count=manifest.doc_count,
         built_at=manifest.built_at,
         updated_at=manifest.updated_at,
-        published_at=_now(),
+        published_at=utc_now("microseconds"),
         source=f"{socket.gethostname()}:{home.path.resolve()}",
         files=sorted(entries, key=lambda f: f.name),
     )
@@ -490,13 +463,13 @@ def _write_published(directory: Path, pub: Publication, signer: SigningKey | Non
     signature = directory / SIGNATURE
     if signer is not None:
         sig_tmp = signature.with_name(SIGNATURE + ".tmp")
-        _write_atomic(sig_tmp, signer.sign(raw))
-    _write_atomic(directory / PUBLISHED, raw)
+        write_atomic(sig_tmp, signer.sign(raw))
+    write_atomic(directory / PUBLISHED, raw)
     if signer is not None:
         os.replace(sig_tmp, signature)
     else:
         signature.unlink(missing_ok=True)
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def _stage_publication(
@@ -648,8 +621,8 @@ class PullReport:
         signed = f"signed by {self.signed_by}" if self.signed_by else "unsigned"
         return (
             f"pulled {self.publication} ({signed}): generation {self.generation} {how} "
-            f"(fetched {self.fetched_files} files, {_size(self.fetched_bytes)}; reused "
-            f"{self.reused_files} files, {_size(self.reused_bytes)}) in {self.seconds:.1f} s"
+            f"(fetched {self.fetched_files} files, {human_size(self.fetched_bytes)}; reused "
+            f"{self.reused_files} files, {human_size(self.reused_bytes)}) in {self.seconds:.1f} s"
         )
 
 
@@ -691,7 +664,7 @@ def pull(
             hint="pass --verify-key FILE|DIR (or set VNSEARCH_VERIFY_KEY) with the "
             "publisher's public key; --allow-unsigned only for a local directory that "
             "only trusted users can write",
-            exit_code=2,
+            exit_code=ExitCode.USAGE,
         )
     started = time.perf_counter()
     deadline = Deadline(timeout)
@@ -715,7 +688,7 @@ def _nothing_published(dist: Path) -> ReplicaError:
     return ReplicaError(
         f"nothing published in {dist} (no {LATEST})",
         hint="run vnsearch index publish --to DIR on the indexing host",
-        exit_code=EXIT_NOTHING,
+        exit_code=ExitCode.NO_INDEX,
     )
 
 
@@ -878,9 +851,9 @@ def _check_free_space(home: IndexHome, auth: _Authenticated) -> None:
     free = shutil.disk_usage(home.path).free
     if needed + _FREE_SPACE_MARGIN > free:
         raise ReplicaError(
-            f"publication {auth.pub.publication} needs {_size(needed)} on the filesystem of "
-            f"{home.path} ({auth.source.label}/{PUBLISHED}), {_size(free)} is free "
-            f"(and {_size(_FREE_SPACE_MARGIN)} is kept free); the live index is unchanged",
+            f"publication {auth.pub.publication} needs {human_size(needed)} on the filesystem of "
+            f"{home.path} ({auth.source.label}/{PUBLISHED}), {human_size(free)} is free "
+            f"(and {human_size(_FREE_SPACE_MARGIN)} is kept free); the live index is unchanged",
             hint="free space on that filesystem (a host keeps the live and the previous "
             "generation, and stages the next one beside them), or give it more",
         )
@@ -921,8 +894,8 @@ def _stage(
                 f"{auth.source.label}/{entry.name} is corrupt: its SHA-256 is not the one "
                 f"{PUBLISHED} lists"
             )
-    _write_atomic(staging / PULLED, auth.raw)  # exactly what was signed
-    _fsync_dir(staging)
+    write_atomic(staging / PULLED, auth.raw)  # exactly what was signed
+    fsync_dir(staging)
 
 
 def _reuse(home: IndexHome, entry: FileEntry, dst: Path, deadline: Deadline) -> bool:
@@ -970,7 +943,7 @@ def _install(home: IndexHome, staging: Path, pub: Publication) -> None:
         shutil.rmtree(aside, ignore_errors=True)
     else:
         os.rename(staging, target)
-    _fsync_dir(home.path)
+    fsync_dir(home.path)
 
 
 def _toc_generation(gen: Path) -> int:
@@ -1014,14 +987,14 @@ def _advance_in_place(gen: Path, staging: Path, pub: Publication) -> None:
     for name in missing:
         if name != toc:
             os.rename(staging / name, gen / name)
-    _fsync_dir(gen)
+    fsync_dir(gen)
     if toc in missing:
         os.rename(staging / toc, gen / toc)  # readers see the new commit from here on
     for name in sorted(wanted & set(GENERATION_FILES) - {MANIFEST}):
         os.replace(staging / name, gen / name)
     os.replace(staging / MANIFEST, gen / MANIFEST)
     os.replace(staging / PULLED, gen / PULLED)
-    _fsync_dir(gen)
+    fsync_dir(gen)
     # What Whoosh's own commit does: drop the files the new TOC no longer needs
     # (open readers keep theirs until they close them).
     for p in gen.iterdir():
@@ -1067,11 +1040,3 @@ def pull_loop(
                 echo(message)
             last_error = message
         stop.wait(interval)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)

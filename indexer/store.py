@@ -30,14 +30,15 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from multiprocessing import Process
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
+from indexer.errors import ExitCode, IndexMissing, StoreError, WriterBusy
 from indexer.faults import fault
+from indexer.files import fsync_dir, utc_now, write_atomic
 from indexer.schema import SCHEMA_VERSION, article_hash, build_schema, clean_id, to_document
 from indexer.sources.article import Article, Gone, Rejection
 from indexer.writer import open_writer, remove_orphans
@@ -47,23 +48,6 @@ CURRENT = "CURRENT"
 LOCK = "write.lock"
 
 
-class StoreError(Exception):
-    """A user-facing problem with the index directory (missing, locked, ...)."""
-
-    def __init__(self, message: str, hint: str = "", exit_code: int = 1):
-        super().__init__(message)
-        self.hint = hint
-        self.exit_code = exit_code
-
-
-class IndexMissing(StoreError):
-    pass
-
-
-class WriterBusy(StoreError):
-    pass
-
-
 class NothingRead(StoreError):
     """An update read no usable document; the live index was left as it was."""
 
@@ -71,7 +55,7 @@ class NothingRead(StoreError):
         super().__init__(
             "no document was read; the live index is unchanged",
             hint="check the source paths and the rejected inputs",
-            exit_code=4,
+            exit_code=ExitCode.REFUSED,
         )
         self.report = report
 
@@ -86,7 +70,7 @@ class MassDelete(StoreError):
             f"(more than {MASS_DELETE_SHARE:.0%} and more than {MASS_DELETE_MIN}); "
             "the live index is unchanged",
             hint="check the site; if the pages are really gone, run again with --allow-mass-delete",
-            exit_code=4,
+            exit_code=ExitCode.REFUSED,
         )
         self.report = report
 
@@ -104,7 +88,7 @@ class NothingIndexed(StoreError):
         super().__init__(
             "nothing was indexed; the live index is unchanged",
             hint="check the rejected inputs",
-            exit_code=4,
+            exit_code=ExitCode.REFUSED,
         )
         self.report = report
 
@@ -131,13 +115,7 @@ class Manifest:
         return cls(**known)
 
     def write(self, gen_dir: Path) -> None:
-        tmp = gen_dir / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), "utf-8")
-        os.replace(tmp, gen_dir / MANIFEST)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+        write_atomic(gen_dir / MANIFEST, json.dumps(asdict(self), ensure_ascii=False, indent=2))
 
 
 # -- fork safety of the writer lock ----------------------------------------------
@@ -240,7 +218,7 @@ class IndexHome:
                         raise WriterBusy(
                             f"another writer holds {self.path / LOCK}: {holder or 'unknown'}",
                             hint="wait for it to finish, or pass --wait SECONDS to wait longer",
-                            exit_code=75,
+                            exit_code=ExitCode.BUSY,
                         ) from None
                     time.sleep(0.1)
             if record:
@@ -249,7 +227,7 @@ class IndexHome:
                         "pid": os.getpid(),
                         "host": socket.gethostname(),
                         "command": command or " ".join(sys.argv),
-                        "since": _now(),
+                        "since": utc_now(),
                     },
                     ensure_ascii=False,
                 )
@@ -289,13 +267,8 @@ class IndexHome:
 
     def switch(self, name: str) -> None:
         """Make generation ``name`` live: write-then-rename, atomic for readers."""
-        tmp = self.path / (CURRENT + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path / CURRENT)
-        _fsync_dir(self.path)
+        write_atomic(self.path / CURRENT, name + "\n")
+        fsync_dir(self.path)
 
     def prune(self, previous: str | None = None) -> list[str]:
         """Delete every generation but the live one and the one to roll back to.
@@ -330,14 +303,6 @@ class IndexHome:
 
 def _is_generation_name(name: str) -> bool:
     return len(name) == 7 and name[0] == "g" and name[1:].isdigit()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- building and updating ------------------------------------------------------
@@ -555,7 +520,7 @@ def _build(home, items, report, start, workers, wait, progress, sources, limitmb
             raise
         report.added = report.indexed
         report.seconds = time.perf_counter() - start
-        now = _now()
+        now = utc_now()
         Manifest(
             generation=name,
             schema_version=SCHEMA_VERSION,
@@ -568,7 +533,7 @@ def _build(home, items, report, start, workers, wait, progress, sources, limitmb
         ).write(tmp)
         ix.close()
         os.replace(tmp, home.path / name)
-        _fsync_dir(home.path)
+        fsync_dir(home.path)
         previous = home.current_name()
         home.switch(name)
         home.prune(previous)
@@ -665,7 +630,7 @@ def _finish_change(home: IndexHome, gen: Path, manifest: Manifest, report: Repor
         manifest.toc_generation = ix.latest_generation()
     finally:
         ix.close()
-    manifest.updated_at = _now()
+    manifest.updated_at = utc_now()
     manifest.last_change = {
         "command": what,
         "at": manifest.updated_at,
@@ -707,7 +672,7 @@ def _repair_manifest(gen: Path, ix: whoosh_index.Index, manifest: Manifest) -> s
         "(a writer was stopped between its commit and the manifest); rewritten from the index"
     )
     manifest.doc_count, manifest.toc_generation = count, toc
-    manifest.updated_at = _now()
+    manifest.updated_at = utc_now()
     manifest.last_change = {"command": "repair", "at": manifest.updated_at, "repaired": what}
     manifest.write(gen)
     return what

@@ -23,13 +23,14 @@ from helpers import assert_problem, client_for, tmpfs
 from replica_support import PUBLISHER, TRUSTED
 
 from indexer.cli import main
+from indexer.errors import StoreError
 from indexer.faults import ENV
 from indexer.inspection import check, stats
 from indexer.replica import publish, pull
 from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from indexer.store import IndexHome, Manifest, StoreError, build, delete, update
+from indexer.store import IndexHome, Manifest, build, delete, update
 from search_api.browse import RELATED_TEXT_CHARS
 from search_api.search import SearchRequest, SearchService
 
