@@ -14,7 +14,7 @@ replicated copies with new ids (``<id>~r1``, ``~r2``, ...), shuffled, first
 document ids and SCHEMA_VERSION; an index built with another ``indexer/analysis.py``
 is still used and flagged "analysis changed since").
 
-A missing index is built (``indexer.store.build``, ``--workers`` processes, at
+A missing index is built (``indexer.build.build``, ``--workers`` processes, at
 ``nice`` ``--nice``) in a child process killed after ``--build-timeout`` seconds;
 a size whose build is skipped or times out is reported as such. ``--full-index``
 uses an existing full build for ``all`` (read-only) when its document count matches.
@@ -59,7 +59,8 @@ def home_for(spec: str, docs) -> Path:
 
 def build_one(spec: str, home: Path, workers: int) -> None:
     """Child process: build the index of ``spec`` into ``home`` and write a marker."""
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     arts = pc.load_corpus()
     docs = pc.docset(spec, arts)

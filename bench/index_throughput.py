@@ -9,10 +9,10 @@ run measures:
   segment  pyvi alone, as the indexer calls it (``analysis.word_spans`` on the
            title and on the body), 1 process and N processes (multiprocessing.Pool);
   tokenize ``ViTokenizer.tokenize`` on the same texts, 1 process (for reference);
-  build    ``indexer.store.build()`` into a temporary index home, 1 worker and
+  build    ``indexer.build.build()`` into a temporary index home, 1 worker and
            N workers (the articles are in memory, as for the segment rows).
 
-With ``--updates``, ``indexer.store.update()`` (1 worker) on a fresh build of the
+With ``--updates``, ``indexer.update.update()`` (1 worker) on a fresh build of the
 same articles: every view count changed (the documents are re-added from their
 stored segmentation, no pyvi), every body changed (re-segmented), nothing changed.
 
@@ -40,8 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from indexer.analysis import normalize, word_spans  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.jsonl import read_jsonl  # noqa: E402
-from indexer.store import IndexHome, build, update  # noqa: E402
+from indexer.update import update  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FILES = {"dantri": "unc-dantri.jsonl.gz", "baomoi": "baomoi-magizbox.jsonl.gz"}

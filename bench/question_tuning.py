@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 import indexer.analysis  # noqa: E402
 import indexer.schema  # noqa: E402
 from indexer.analysis import fold, syllables  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.article import Article  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
 from search_api import search as engine  # noqa: E402
 from search_api.search import SearchRequest, SearchService  # noqa: E402
 

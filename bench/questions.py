@@ -12,7 +12,7 @@ What it does, deterministically for a given engine and set:
    project only, see its README) and the questions of ``--split`` from
    ``queries.jsonl`` in file order (``--limit N``: the first N of each split).
 2. Indexes the passages, in file order, into every engine of ``--engines``:
-   - ``vnsearch``: ``indexer.store.build``, cached under ``bench/out/vnsearch-index/``
+   - ``vnsearch``: ``indexer.build.build``, cached under ``bench/out/vnsearch-index/``
      keyed by the passages and the contents of ``indexer/analysis.py`` and
      ``indexer/schema.py`` (``bench/relevance.py``'s cache; ``--rebuild`` forces);
      queried as ``GET /v1/search?q=...`` is answered, in-process: the WSGI app of

@@ -19,7 +19,7 @@ What it does, deterministically for a given seed and corpus:
    (accented) and folded with ``indexer.analysis.fold`` (unaccented, lower case).
    Query generation depends only on the seed, the corpus and ``fold``, never on
    the engine's tuning.
-4. Indexes the same articles into vnsearch (``indexer.store.build``; the index is
+4. Indexes the same articles into vnsearch (``indexer.build.build``; the index is
    cached under ``bench/out/vnsearch-index/`` keyed by the doc set, SCHEMA_VERSION
    and the contents of ``indexer/analysis.py`` and ``indexer/schema.py``; pass
    ``--rebuild`` to force), SQLite FTS5, plain Whoosh and, when installed, tantivy

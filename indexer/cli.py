@@ -17,11 +17,13 @@ from pathlib import Path
 
 import click
 
+from indexer.build import NothingIndexed
 from indexer.errors import ExitCode, StoreError
 from indexer.files import human_size
+from indexer.home import IndexHome
+from indexer.report import Report
 from indexer.sources.limits import OPTIONS as LIMIT_OPTIONS
 from indexer.sources.limits import ReadLimits
-from indexer.store import IndexHome, NothingIndexed, Report
 
 index_dir_option = click.option(
     "--index-dir",
@@ -73,7 +75,7 @@ def _with_progress(
     then list its rejected inputs, also when it read nothing usable."""
     from tqdm import tqdm
 
-    from indexer.store import NothingRead
+    from indexer.update import NothingRead
 
     try:
         with tqdm(desc=desc, unit=" docs", disable=quiet, file=sys.stderr) as bar:
@@ -207,7 +209,7 @@ def index_build(
     recursively). The live index keeps serving until the new one is complete.
     An input past a --max-* limit is rejected with its reason; the run goes on.
     """
-    from indexer.store import build
+    from indexer.build import build
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config, limits)
@@ -275,7 +277,7 @@ def index_update(
     was read completely in this run and no longer holds its id. One commit at
     the end: searchers see all of the changes or none.
     """
-    from indexer.store import update
+    from indexer.update import update
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config, limits)
@@ -311,7 +313,7 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
 
     An ID that is not in the index is reported and skipped; it is not an error.
     """
-    from indexer.store import delete
+    from indexer.update import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
     if report.repaired:
@@ -327,9 +329,12 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
 @_store_errors
 def index_rollback(index_dir: Path, wait: float) -> None:
     """Make the previous generation live again."""
+    from indexer.generations import rollback
+    from indexer.lock import writer_lock
+
     home = IndexHome(index_dir)
-    with home.lock(wait=wait):
-        name = home.rollback()
+    with writer_lock(home, wait=wait):
+        name = rollback(home)
     click.echo(f"live generation is now {name}")
 
 

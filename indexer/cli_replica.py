@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from indexer.errors import ExitCode, StoreError
-from indexer.store import IndexHome
+from indexer.home import IndexHome
 
 _index_dir_option = click.option(
     "--index-dir",
@@ -130,7 +130,7 @@ def index_publish(
     signs it anew and moves LATEST: after `vnsearch index rollback`, this
     rolls the fleet back.
     """
-    from indexer.replica import publish
+    from indexer.replica.publishing import publish
     from indexer.signing import load_signing_key
 
     if sign_key is None and not allow_unsigned:
@@ -211,7 +211,7 @@ def index_pull(
     a failed pull is reported and retried at the next poll, and SIGTERM or
     SIGINT stops cleanly.
     """
-    from indexer.replica import pull, pull_loop
+    from indexer.replica.pulling import pull, pull_loop
     from indexer.signing import load_trusted
 
     if not verify_keys and not allow_unsigned:

@@ -17,8 +17,9 @@ from whoosh import index as whoosh_index
 
 from indexer.errors import StoreError, WriterBusy
 from indexer.files import tree_size
+from indexer.home import LOCK, IndexHome, Manifest
+from indexer.lock import writer_lock
 from indexer.schema import SCHEMA_VERSION, VN_TZ
-from indexer.store import LOCK, IndexHome, Manifest
 
 __all__ = ["check", "stats"]
 
@@ -137,7 +138,7 @@ def check(
         return result
     try:
         # record=False: the check writes nothing, so it works on a full disk.
-        with home.lock(wait=wait, record=False):
+        with writer_lock(home, wait=wait, record=False):
             _check(home, result, locked=True, generation=generation, deep=deep)
     except FileNotFoundError:  # no write.lock: no writer has ever run here
         _check(home, result, locked=True, generation=generation, deep=deep)

@@ -2,7 +2,7 @@
 into ``/v1/suggest`` beside the title suggestions. No HTTP here.
 
 ``vnsearch analytics suggestions`` (search_api/analytics/suggestions.py) writes
-:data:`indexer.replica.LEARNED_SUGGESTIONS` in the index home; each new
+:data:`indexer.home.LEARNED_SUGGESTIONS` in the index home; each new
 ``index publish`` copies it into the generation it publishes and ``index pull``
 installs it with that generation on the API hosts. So the file used is the
 home's own, else the live generation's copy. Each worker re-reads it when it
@@ -30,8 +30,7 @@ from pathlib import Path
 import orjson
 
 from indexer.analysis import fold, key, normalize
-from indexer.replica import LEARNED_SUGGESTIONS
-from indexer.store import IndexHome
+from indexer.home import LEARNED_SUGGESTIONS, IndexHome
 from search_api.suggest import mark
 
 log = logging.getLogger("vnsearch.learned")

@@ -34,8 +34,8 @@ from datetime import date, datetime
 import numpy as np
 
 from indexer.analysis import QUESTION_WORDS, STOPWORDS, detone, fold
+from indexer.home import IndexHome
 from indexer.schema import VN_TZ
-from indexer.store import IndexHome
 from search_api import browse
 from search_api.expansion import Abbreviations, load_abbreviations, telex_decode, yi_variant
 from search_api.highlight import highlight, snippet

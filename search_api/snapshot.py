@@ -37,13 +37,13 @@ from whoosh.system import _INT_SIZE, pack_ushort, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from indexer.analysis import fold
+from indexer.home import Manifest
 from indexer.postings_arrays import (
     PostingsArrays,
     decode_positions,
     deltas_to_positions,
     open_for,
 )
-from indexer.store import Manifest
 
 _NO_VIEWS = np.iinfo(np.int64).max  # the views column's default: no count
 EMPTY_IDS = np.zeros(0, dtype=np.int32)

@@ -14,8 +14,9 @@ import falcon.testing
 import pytest
 from helpers import client_for
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import VN_TZ, Article, read_sources
-from indexer.store import IndexHome, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data" / "sample"

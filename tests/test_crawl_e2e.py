@@ -18,8 +18,9 @@ import pytest
 from crawl_portal import SPECIAL_ARTICLES, Portal, PortalServer, make_article
 
 from indexer import analysis
+from indexer.home import IndexHome
 from indexer.sources.crawlstore import read_crawl_store
-from indexer.store import IndexHome, update
+from indexer.update import update
 from search_api.search import SearchRequest, SearchService
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from crawl_portal import article_html, make_article, to_cp1258, to_tcvn3
 
+from indexer.build import build
 from indexer.crawl.config import load_site, site_from_url
 from indexer.crawl.decode import decode_page
 from indexer.crawl.extract import extract_page
@@ -23,10 +24,11 @@ from indexer.crawl.legacy import (
     looks_tcvn3,
 )
 from indexer.crawl.urls import canonical, doc_id
+from indexer.home import IndexHome
 from indexer.sources import VN_TZ
 from indexer.sources.article import Article, Gone
 from indexer.sources.html import SiteRules
-from indexer.store import IndexHome, MassDelete, build, update
+from indexer.update import MassDelete, update
 
 WORDS = [
     "Việt Nam",

@@ -19,7 +19,8 @@ import httpx
 import pytest
 from conftest import FIXTURE_ARTICLES, ROOT
 
-from indexer.store import IndexHome, build
+from indexer.build import build
+from indexer.home import IndexHome
 from search_api.config import Config, ConfigError
 from search_api.server import APP, GUNICORN_CONFIG, gunicorn_command
 

@@ -21,9 +21,10 @@ from helpers import tmpfs
 from test_e2e_gunicorn import Server, _clean_env, free_port
 from test_lifecycle import _children, article, cli, ids, write_jsonl
 
+from indexer.build import build
 from indexer.errors import StoreError
+from indexer.home import IndexHome
 from indexer.inspection import check
-from indexer.store import IndexHome, build
 from search_api.search import SearchRequest, SearchService
 from search_api.server import gunicorn_command
 

@@ -18,22 +18,18 @@ from pathlib import Path
 import pytest
 
 import indexer.analysis as analysis
-import indexer.store as store
+import indexer.build as building
+import indexer.update as updating
+import indexer.writer as writing
+from indexer.build import build
+from indexer.errors import StoreError, WriterBusy
+from indexer.generations import rollback, switch
+from indexer.home import CURRENT, LOCK, IndexHome, Manifest
 from indexer.inspection import check
+from indexer.lock import writer_lock
 from indexer.schema import FIELD_FORMS, VN_TZ, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
-from indexer.store import (
-    CURRENT,
-    LOCK,
-    IndexHome,
-    Manifest,
-    NothingRead,
-    StoreError,
-    WriterBusy,
-    build,
-    delete,
-    update,
-)
+from indexer.update import NothingRead, delete, update
 from search_api.search import SearchRequest, SearchService
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,11 +248,11 @@ def test_rollback_switches_back_and_next_build_drops_the_bad_one(tmp_path: Path)
     svc = SearchService(str(home.path), refresh_interval=0)
     try:
         assert ids(svc) == {"a2"}
-        assert home.rollback() == "g000001"
+        assert rollback(home) == "g000001"
         assert home.current_name() == "g000001"
         assert eventually(svc, "", {"a1"}) == {"a1"}
         with pytest.raises(StoreError, match="no previous generation"):
-            home.rollback()
+            rollback(home)
         build(home, [article(3)])
         # The rolled-back-to generation is the one to return to; the bad one goes.
         assert home.generations() == ["g000001", "g000003"]
@@ -274,7 +270,7 @@ def test_update_adds_replaces_and_skips_unchanged(home: IndexHome, monkeypatch) 
         calls.append(a.id)
         return to_document(a)
 
-    monkeypatch.setattr(store, "to_document", counting)
+    monkeypatch.setattr(updating, "to_document", counting)
     svc = SearchService(str(home.path), refresh_interval=0)
     try:
         items = [article(0), article(1, tag="sửa"), article(2), article(3)]
@@ -351,7 +347,7 @@ def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) 
 
 
 def test_views_refresh_in_parallel_keeps_the_same_terms(home: IndexHome) -> None:
-    many = [article(i, words=20) for i in range(store.PARALLEL_THRESHOLD + 20)]
+    many = [article(i, words=20) for i in range(writing.PARALLEL_THRESHOLD + 20)]
     update(home, many, workers=2)
     before = _terms(home)
     report = update(home, [article(i, words=20, views=i) for i in range(len(many))], workers=2)
@@ -361,14 +357,14 @@ def test_views_refresh_in_parallel_keeps_the_same_terms(home: IndexHome) -> None
 
 def test_views_refresh_of_an_index_without_stored_segmentation(tmp_path, monkeypatch) -> None:
     # Indexes built before `seg` existed: their documents are segmented again.
-    old_schema = store.build_schema
+    old_schema = building.build_schema
 
     def without_seg():
         schema = old_schema()
         schema.remove("seg")
         return schema
 
-    monkeypatch.setattr(store, "build_schema", without_seg)
+    monkeypatch.setattr(building, "build_schema", without_seg)
     home = IndexHome(tmp_path / "index")
     build(home, [article(i) for i in range(3)])
     before = _terms(home)
@@ -436,7 +432,7 @@ def test_delete_by_id(home: IndexHome) -> None:
 
 
 def test_large_update_uses_parallel_writer(home: IndexHome) -> None:
-    many = [article(i, words=20) for i in range(store.PARALLEL_THRESHOLD + 20)]
+    many = [article(i, words=20) for i in range(writing.PARALLEL_THRESHOLD + 20)]
     report = update(home, many, workers=2)
     assert (report.added, report.replaced) == (len(many) - 3, 3)
     assert Manifest.read(home.current_dir()).doc_count == len(many)
@@ -446,7 +442,7 @@ def test_large_update_uses_parallel_writer(home: IndexHome) -> None:
 
 
 def test_second_writer_fails_fast_and_names_the_holder(home: IndexHome) -> None:
-    with home.lock(wait=0, command="vnsearch index build test"):
+    with writer_lock(home, wait=0, command="vnsearch index build test"):
         with pytest.raises(WriterBusy) as err:
             update(home, [article(7)], wait=0)
         assert err.value.exit_code == 75
@@ -491,8 +487,9 @@ def _lock_note(home: IndexHome) -> str:
 def test_lock_of_a_killed_process_is_not_stale(tmp_path: Path) -> None:
     home = IndexHome(tmp_path / "index")
     code = (
-        "import sys, time\nfrom indexer.store import IndexHome\n"
-        "with IndexHome(sys.argv[1]).lock(wait=0):\n"
+        "import sys, time\nfrom indexer.home import IndexHome\n"
+        "from indexer.lock import writer_lock\n"
+        "with writer_lock(IndexHome(sys.argv[1]), wait=0):\n"
         "    print('locked', flush=True)\n    time.sleep(60)\n"
     )
     with subprocess.Popen(
@@ -500,11 +497,11 @@ def test_lock_of_a_killed_process_is_not_stale(tmp_path: Path) -> None:
     ) as holder:
         try:
             assert holder.stdout.readline() == b"locked\n"
-            with pytest.raises(WriterBusy), home.lock(wait=0):
+            with pytest.raises(WriterBusy), writer_lock(home, wait=0):
                 pass
         finally:
             holder.kill()
-    with home.lock(wait=0):  # the kernel released the flock
+    with writer_lock(home, wait=0):  # the kernel released the flock
         pass
 
 
@@ -552,7 +549,7 @@ def test_100_switches_do_not_leak_file_handles(tmp_path: Path) -> None:
         assert ids(svc) == {"a2"}
         before = _open_fds()
         for n in range(100):
-            home.switch(first if n % 2 == 0 else second)
+            switch(home, first if n % 2 == 0 else second)
             expected = {"a1"} if n % 2 == 0 else {"a2"}
             assert eventually(svc, "", expected) == expected
         # New commits in the live generation replace the snapshot as well.

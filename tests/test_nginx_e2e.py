@@ -41,9 +41,11 @@ from loopback_clients import IdleSockets, SlowHeaders, probe
 from replica_support import PUBLISHER, write_pair
 from test_e2e_gunicorn import Server, _clean_env, free_port
 
-from indexer.replica import publish, pull
+from indexer.build import build
+from indexer.home import IndexHome
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
 from indexer.signing import load_trusted
-from indexer.store import IndexHome, build
 from search_api.server import gunicorn_command
 
 NGINX = shutil.which("nginx") or next(

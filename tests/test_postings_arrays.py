@@ -17,8 +17,10 @@ from whoosh.index import TOC
 
 import indexer.postings_arrays as postings_arrays
 import search_api.snapshot as snapshot_mod
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import read_sources
-from indexer.store import IndexHome, build, delete, update
+from indexer.update import delete, update
 from search_api.search import SearchRequest, SearchService
 from search_api.snapshot import Snapshot
 

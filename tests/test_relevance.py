@@ -108,7 +108,8 @@ class TestOnSampleCorpus:
         assert res["did_you_mean"] in ("ủy ban nhân dân", "uỷ ban nhân dân")
 
     def test_accented_ranks_exact_then_tone_then_folded(self, tmp_path):
-        from indexer.store import IndexHome, build
+        from indexer.build import build
+        from indexer.home import IndexHome
 
         when = datetime(2020, 1, 1, tzinfo=VN_TZ)
         docs = [
@@ -149,7 +150,8 @@ RUN_TEXT = "Kĩ thuật, nhà làm: Kỹ thuật nhà... làm bánh; nhà của 
 
 @pytest.fixture(scope="module")
 def run_index(tmp_path_factory) -> Path:
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     docs = [
         Article("runs", "Tin", RUN_TEXT),
@@ -210,7 +212,8 @@ PROXIMITY_DOCS = [
 
 @pytest.fixture(scope="module")
 def proximity_index(tmp_path_factory) -> Path:
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     when = datetime(2020, 1, 1, tzinfo=VN_TZ)
     docs = [Article(i, t, b, published=when) for i, t, b in PROXIMITY_DOCS]
