@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
 
-from indexer.errors import ExitCode, StoreError
 from indexer.files import fsync_dir, utc_now
 from indexer.generations import clean_leftovers, next_name, prune, switch
 from indexer.home import IndexHome, Manifest
 from indexer.intake import documents
 from indexer.lock import writer_lock
-from indexer.report import Progress, Report
+from indexer.report import Progress, Refused, Report
 from indexer.schema import SCHEMA_VERSION, build_schema
 from indexer.sources.article import Article, Gone, Rejection
 from indexer.writer import abandon, disk_errors, open_writer
@@ -29,16 +28,15 @@ from indexer.writer import abandon, disk_errors, open_writer
 __all__ = ["NothingIndexed", "build"]
 
 
-class NothingIndexed(StoreError):
+class NothingIndexed(Refused):
     """A build read no usable document; the live index was left as it was."""
 
     def __init__(self, report: Report):
         super().__init__(
+            report,
             "nothing was indexed; the live index is unchanged",
             hint="check the rejected inputs",
-            exit_code=ExitCode.REFUSED,
         )
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)

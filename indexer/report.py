@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from indexer.errors import ExitCode, StoreError
 from indexer.sources.article import Rejection
 
-__all__ = ["KEPT_REJECTIONS", "Progress", "Report"]
+__all__ = ["KEPT_REJECTIONS", "Progress", "Refused", "Report"]
 
 KEPT_REJECTIONS = 10_000  # reasons kept per run (all are counted); see Report.reject
 
@@ -78,3 +79,12 @@ class Report:
         if self.rejected_files:
             line += f" · file problems {self.rejected_files}"
         return line + (" · dry run, nothing written" if self.dry_run else "")
+
+
+class Refused(StoreError):
+    """A run refused to write (nothing usable read, a guard); the live index was
+    left as it was. Carries the run's report, rejections included."""
+
+    def __init__(self, report: Report, message: str, hint: str):
+        super().__init__(message, hint=hint, exit_code=ExitCode.REFUSED)
+        self.report = report

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
 
-from indexer.errors import ExitCode, StoreError
 from indexer.generations import clean_leftovers, finish_change, repair_open_manifest
 from indexer.home import IndexHome
 from indexer.intake import absolute_origin, invalid, origin_file
 from indexer.lock import writer_lock
-from indexer.report import Progress, Report
+from indexer.report import Progress, Refused, Report
 from indexer.schema import article_hash, clean_id, to_document
 from indexer.sources.article import Article, Gone, Rejection
 from indexer.writer import (
@@ -37,31 +36,29 @@ from indexer.writer import (
 __all__ = ["MASS_DELETE_MIN", "MASS_DELETE_SHARE", "MassDelete", "NothingRead", "delete", "update"]
 
 
-class NothingRead(StoreError):
+class NothingRead(Refused):
     """An update read no usable document; the live index was left as it was."""
 
     def __init__(self, report: Report):
         super().__init__(
+            report,
             "no document was read; the live index is unchanged",
             hint="check the source paths and the rejected inputs",
-            exit_code=ExitCode.REFUSED,
         )
-        self.report = report
 
 
-class MassDelete(StoreError):
+class MassDelete(Refused):
     """An update would delete too much of a site (a broken portal answering 404
     everywhere must not empty the index); nothing was written."""
 
     def __init__(self, report: Report, site: str, deleting: int, total: int):
         super().__init__(
+            report,
             f"refusing to delete {deleting} of the {total} documents of site {site!r} "
             f"(more than {MASS_DELETE_SHARE:.0%} and more than {MASS_DELETE_MIN}); "
             "the live index is unchanged",
             hint="check the site; if the pages are really gone, run again with --allow-mass-delete",
-            exit_code=ExitCode.REFUSED,
         )
-        self.report = report
 
 
 # The mass-delete guard: a run may delete up to this share of a site's documents,

@@ -37,4 +37,11 @@ document count, and only then makes it live under the local writer lock:
 
 Local generations keep the indexing host's names, so ``/readyz`` on every API
 host reports the same generation once a roll-out has converged.
+
+Modules: :mod:`~indexer.replica.publication` (PUBLISHED.json, its checks, the
+errors, LATEST), :mod:`~indexer.replica.publishing` (``publish``),
+:mod:`~indexer.replica.authentication` (the signature, checked first),
+:mod:`~indexer.replica.pulling` (``pull``, staging, ``pull_loop``),
+:mod:`~indexer.replica.installing` (making a staged copy live) and
+:mod:`~indexer.replica.copying` (checksums and copies of local files).
 """

@@ -95,7 +95,10 @@ def _commit_toc_with_arrays(self, segments) -> None:
     SegmentWriter._commit_toc(self, segments)
 
 
-class FastSegmentWriter(SegmentWriter):
+class _FastWriting(SegmentWriter):
+    """What both writers change: the posting pool, the flush and the commit.
+    Before ``MpWriter`` in the parallel writer's method resolution order."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pool.__class__ = _Pool
@@ -103,6 +106,8 @@ class FastSegmentWriter(SegmentWriter):
     _flush_segment = _fast_flush
     _commit_toc = _commit_toc_with_arrays
 
+
+class FastSegmentWriter(_FastWriting):
     def add_document(self, **fields) -> None:
         # Whoosh ignores keyword arguments starting with "_"; "_words" is the
         # stored ``seg`` of the same text, given back by ``indexer.update.update``.
@@ -128,14 +133,7 @@ class _FastSubWriterTask(SubWriterTask):
         super().run()
 
 
-class FastMpWriter(MpWriter):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pool.__class__ = _Pool
-
-    _flush_segment = _fast_flush
-    _commit_toc = _commit_toc_with_arrays
-
+class FastMpWriter(_FastWriting, MpWriter):
     def _new_task(self):
         task = _FastSubWriterTask(
             self.storage,
