@@ -125,7 +125,7 @@ def create_app(
     search = SearchResource(service, config)
     search.events = events
     app.add_route("/v1/search", search)
-    app.add_route("/v1/calendar", CalendarResource(service, config, search))
+    app.add_route("/v1/calendar", CalendarResource(service, config))
     app.add_route("/v1/documents/{doc_id}/neighbors", NeighborsResource(service, config))
     app.add_route("/v1/documents/{doc_id}/related", RelatedResource(service, config))
     suggest = SuggestResource(service, config)
