@@ -13,7 +13,8 @@ from pathlib import Path
 import orjson
 
 from indexer.analysis import fold
-from search_api.events import FORMAT, OPEN_SUFFIX
+from search_api.event_records import FORMAT
+from search_api.events import OPEN_SUFFIX
 
 SYLLABLES = (
     "tuyên giáo công tác quận ủy ban nhân dân phường học sinh giáo dục y tế "

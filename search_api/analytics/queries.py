@@ -1,7 +1,7 @@
 """The questions ``vnsearch analytics`` answers, as SQL over the event files.
 
 DuckDB reads the JSON Lines files where they are (``read_ndjson`` with the
-explicit schema :data:`search_api.events.COLUMNS`; a torn or foreign line is
+explicit schema :data:`search_api.event_records.COLUMNS`; a torn or foreign line is
 skipped, never the run), so there is no import step and no copy. Every figure
 is one SQL statement: no aggregation in Python.
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from search_api.events import COLUMNS, OPEN_SUFFIX
+from search_api.event_records import COLUMNS
+from search_api.events import OPEN_SUFFIX
 
 # Vietnam time is UTC+7 all year.
 UTC_OFFSET_HOURS = 7
