@@ -19,6 +19,7 @@ import pytest
 
 import indexer.analysis as analysis
 import indexer.store as store
+from indexer.analysis import segment
 from indexer.inspection import check
 from indexer.schema import FIELD_FORMS, VN_TZ, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
@@ -331,8 +332,8 @@ def _no_pyvi(text: str):
 
 def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) -> None:
     before = _terms(home)
-    monkeypatch.setattr(analysis, "word_spans", _no_pyvi)
-    analysis._WORD_CACHE.clear()
+    monkeypatch.setattr(segment, "word_spans", _no_pyvi)
+    segment._WORD_CACHE.clear()
     report = update(home, [article(0, views=99), article(1, views=5), article(2)])
     assert (report.replaced, report.views_only, report.unchanged) == (2, 2, 1)
     assert "replaced 2 (2 view counts only)" in report.summary()
