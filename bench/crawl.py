@@ -42,7 +42,7 @@ from indexer.crawl.decode import decode_page  # noqa: E402
 from indexer.crawl.extract import extract_page  # noqa: E402
 from indexer.crawl.legacy import convert_html  # noqa: E402
 from indexer.sources.crawlstore import read_crawl_store  # noqa: E402
-from indexer.sources.html import SiteRules  # noqa: E402
+from indexer.sources.html_rules import SiteRules  # noqa: E402
 from indexer.store import IndexHome, build  # noqa: E402
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from indexer.sources import READERS, Article, HtmlReader, Rejection, read_sources
 from indexer.sources.dates import VN_TZ
-from indexer.sources.html import HtmlConfig, SiteRules, load_html_config, parse_html_page
+from indexer.sources.html import parse_html_page
+from indexer.sources.html_rules import HtmlConfig, SiteRules, load_html_config
 from indexer.store import IndexHome, build
 from search_api.search import SearchRequest, SearchService
 
