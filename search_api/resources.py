@@ -23,6 +23,8 @@ from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api import suggest as suggestions
 from search_api.config import Config
 from search_api.errors import APIError
+from search_api.events import EventLog
+from search_api.learned import LearnedSuggestions
 from search_api.params import (
     DEFAULT_LIST_N,
     FIRST_MONTH,
@@ -75,7 +77,7 @@ class SearchResource:
     """``GET /v1/search``"""
 
     # Set by create_app: the search event writer (search_api.events), or None.
-    events = None
+    events: EventLog | None = None
 
     def __init__(self, service: SearchService, config: Config):
         self.service = service
@@ -105,8 +107,8 @@ class SuggestResource:
     """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
 
     # Set by create_app: the event writer and the learned suggestions, or None.
-    events = None
-    learned = None
+    events: EventLog | None = None
+    learned: LearnedSuggestions | None = None
 
     def __init__(self, service: SearchService, config: Config, *, background: bool = True):
         self.snapshots = suggestions.Suggester(service, background=background)
@@ -124,7 +126,8 @@ class SuggestResource:
             default=suggestions.DEFAULT_LIMIT,
         )
         started = time.perf_counter()
-        learned = self.learned.current() if self.learned is not None else None
+        store = self.learned
+        learned = store.current() if store is not None else None
         # One snapshot for the tag and the answer: they always agree.
         snap = self.snapshots.acquire()
         try:
@@ -136,8 +139,8 @@ class SuggestResource:
             version = snap.version
         finally:
             snap.release()
-        if learned is not None:
-            resp.media = self.learned.blend(resp.media, q, limit, learned)
+        if store is not None and learned is not None:
+            resp.media = store.blend(resp.media, q, limit, learned)
         req.context.hits = len(resp.media["suggestions"])
         if self.events is not None:
             elapsed = (time.perf_counter() - started) * 1000

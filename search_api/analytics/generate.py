@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -68,6 +69,7 @@ def generate(
             t = start + timedelta(seconds=rng.random() * span)
             hits, dym, relaxed = behaviour[q]
             r = rng.random()
+            ev: dict[str, Any]
             if r < 0.2:
                 ev = {"type": "suggest", "q": q[: rng.randint(1, len(q))], "hits": 5}
             elif r < 0.27 and hits:
