@@ -14,22 +14,15 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-import test_browser
-from test_browser import ARTIFACTS, CHROMIUM, TIMEOUT_MS
+from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, TIMEOUT_MS
 
-# The gunicorn, browser and page fixtures (a page fails its test on a JavaScript
-# error, an alert() or a Content-Security-Policy violation).
-origins, api, browser, page = (
-    test_browser.origins,
-    test_browser.api,
-    test_browser.browser,
-    test_browser.page,
-)
+# The gunicorn, browser and page fixtures are in conftest.py (a page fails its
+# test on a JavaScript error, an alert() or a Content-Security-Policy violation).
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
 ]
 
 DAY = "2017-03-07"
