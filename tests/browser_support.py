@@ -37,6 +37,13 @@ TIMEOUT_MS = 10_000
 NO_CHROMIUM = "needs Debian's chromium (/usr/bin/chromium)"
 
 
+def phone_context(browser: Any) -> Any:
+    """A browser context the size of a phone (390 × 844, touch), with the test timeout."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Static files without a log line per request."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, TIMEOUT_MS
+from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, TIMEOUT_MS, phone_context
 
 # Fixtures (conftest.py): ``origins`` (the API's address and two portal origins,
 # one allowed by CORS), ``api`` (gunicorn on it), ``browser`` and ``page``.
@@ -189,8 +189,7 @@ def test_an_origin_that_is_not_allowed_gets_the_error_message(api, origins, brow
 
 
 def test_small_screen(api, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = phone_context(browser)
     pg = context.new_page()
     pg.goto(api + "/?q=sot+xuat+huyet")
     pg.locator(".vns-hit").first.wait_for()

@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, TIMEOUT_MS
+from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, phone_context
 
 # The gunicorn, browser and page fixtures are in conftest.py (a page fails its
 # test on a JavaScript error, an alert() or a Content-Security-Policy violation).
@@ -253,8 +253,7 @@ def test_article_text_is_never_markup_and_unknown_ids_say_so(api, page):
 
 
 def test_article_view_on_a_phone(api, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = phone_context(browser)
     pg = context.new_page()
     pg.goto(api + "/#/doc/q5-2017-004")
     pg.locator(".news-list.related li").first.wait_for()
