@@ -20,7 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import ImmutableMultiDict
 
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from search_api import openapi, params, suggest
+from search_api import clicks, openapi, params, suggest
 from search_api.app import create_app
 from search_api.config import Config, env_name
 from search_api.errors import PROBLEM_JSON, TITLES
@@ -189,6 +189,10 @@ def test_limits_and_patterns_come_from_the_constants_the_api_enforces():
         assert search[name]["pattern"] == f"^({params.year_range_pattern(MIN_YEAR, MAX_YEAR)})-"
     limit = query("/v1/suggest")["limit"]
     assert (limit["maximum"], limit["default"]) == (suggest.MAX_LIMIT, suggest.DEFAULT_LIMIT)
+    post = openapi.build(Config(clicks=True, events_dir="events"))["paths"]["/v1/clicks"]["post"]
+    click = post["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert click["id"]["maxLength"] == clicks.MAX_ID_CHARS
+    assert f"At most {clicks.MAX_BYTES} bytes" in post["description"]
 
 
 def test_the_year_range_pattern_of_the_shipped_range():
