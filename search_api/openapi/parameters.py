@@ -37,6 +37,17 @@ def query_limits(config: Config) -> str:
     )
 
 
+def filter_param(name: str, items: dict, description: str, config: Config) -> dict:
+    """A repeatable filter (``name=a&name=b``) of at most ``max_filter_values`` values."""
+    return query_param(
+        name,
+        {"type": "array", "items": items, "maxItems": config.max_filter_values},
+        description,
+        style="form",
+        explode=True,
+    )
+
+
 def search_parameters(config: Config) -> list[dict]:
     """The parameters of ``GET /v1/search`` (calendar reuses q, category and site)."""
     c = config
@@ -89,41 +100,24 @@ def search_parameters(config: Config) -> list[dict]:
             "Last day (YYYY-MM-DD, Vietnam time), inclusive; not before from. "
             f"From {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.",
         ),
-        query_param(
+        filter_param(
             "category",
-            {"type": "array", "items": {"type": "string"}, "maxItems": c.max_filter_values},
+            {"type": "string"},
             "Only these categories (exact values as in the category facet). " + many,
-            style="form",
-            explode=True,
+            c,
         ),
-        query_param(
-            "site",
-            {"type": "array", "items": {"type": "string"}, "maxItems": c.max_filter_values},
-            "Only these sites. " + many,
-            style="form",
-            explode=True,
-        ),
-        query_param(
+        filter_param("site", {"type": "string"}, "Only these sites. " + many, c),
+        filter_param(
             "year",
-            {
-                "type": "array",
-                "items": {"type": "string", "pattern": f"^{YEAR_PATTERN}$"},
-                "maxItems": c.max_filter_values,
-            },
+            {"type": "string", "pattern": f"^{YEAR_PATTERN}$"},
             "Only these years (YYYY). " + many,
-            style="form",
-            explode=True,
+            c,
         ),
-        query_param(
+        filter_param(
             "month",
-            {
-                "type": "array",
-                "items": {"type": "string", "pattern": f"^{MONTH_PATTERN}$"},
-                "maxItems": c.max_filter_values,
-            },
+            {"type": "string", "pattern": f"^{MONTH_PATTERN}$"},
             "Only these months (YYYY-MM). " + many,
-            style="form",
-            explode=True,
+            c,
         ),
         query_param(
             "facets",
