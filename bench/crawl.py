@@ -44,7 +44,7 @@ from indexer.crawl.extract import extract_page  # noqa: E402
 from indexer.crawl.legacy import convert_html  # noqa: E402
 from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.crawlstore import read_crawl_store  # noqa: E402
-from indexer.sources.html import SiteRules  # noqa: E402
+from indexer.sources.html_rules import SiteRules  # noqa: E402
 
 
 def children_cpu() -> float:

@@ -172,7 +172,7 @@ def _spawn_and_measure(argv: list[str], env: dict) -> tuple[int, bytes, bytes, i
 
 def run_api(work: Path, slow_every: float, seconds: float) -> list[list]:
     from loopback_clients import IdleSockets, SlowHeaders, probe
-    from test_nginx_e2e import NGINX, Nginx
+    from nginx_support import NGINX, Nginx
 
     from indexer.build import build
     from indexer.home import IndexHome

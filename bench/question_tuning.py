@@ -59,7 +59,7 @@ def index_home(data: Path, rebuild: bool) -> Path:
         "|".join(
             [
                 sha(passages),
-                sha(Path(indexer.analysis.__file__)),
+                *(sha(p) for p in sorted(Path(indexer.analysis.__file__).parent.glob("*.py"))),
                 sha(Path(indexer.schema.__file__)),
             ]
         ).encode()

@@ -169,7 +169,7 @@ def limit_options(func):
 
 def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimits):
     from indexer.sources import make_readers, read_sources
-    from indexer.sources.html import load_html_config
+    from indexer.sources.html_rules import load_html_config
 
     config = None
     if html_config:

@@ -146,7 +146,7 @@ class LearnedSuggestions:
             path, stamp = self._find()
             if stamp != self._stamp:
                 self._stamp = stamp
-                self._set = read(path, stamp) if path is not None else None
+                self._set = read(path, stamp) if path is not None and stamp is not None else None
         return self._set
 
     def _find(self) -> tuple[Path | None, tuple | None]:
@@ -177,7 +177,7 @@ class LearnedSuggestions:
             return answer
         folded = fold(" ".join(normalize(q).split()))
         words = set(folded.split()[:-1]) if not q[-1:].isspace() else set(folded.split())
-        prefix = None if q[-1:].isspace() else (folded.split() or [None])[-1]
+        prefix = None if q[-1:].isspace() else (folded.split() or [""])[-1] or None
         items = [
             {
                 "source": SOURCE,

@@ -18,14 +18,8 @@ from hypothesis import strategies as st
 
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
-from search_api.events import (
-    COLUMNS,
-    MASK,
-    EventLog,
-    close_orphans,
-    mask_numbers,
-    normalized_query,
-)
+from search_api.event_records import COLUMNS, MASK, mask_numbers, normalized_query
+from search_api.events import EventLog, close_orphans
 from search_api.search import SearchRequest
 
 

@@ -129,7 +129,7 @@ def test_the_body_walk_has_no_recursion_limit(tmp_path: Path) -> None:
 
 def test_a_crawled_page_nested_too_deep_is_no_article_not_a_crash() -> None:
     from indexer.crawl.extract import extract_page
-    from indexer.sources.html import SiteRules
+    from indexer.sources.html_rules import SiteRules
 
     got = extract_page(
         nested_page(5000), url="https://p.example.vn/a", doc_id="a", site="p",

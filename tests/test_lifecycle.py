@@ -4,7 +4,6 @@ builds fail or are killed, and that readers keep being served throughout."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -12,85 +11,26 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from index_support import article, child_pids, cli, eventually, ids, write_jsonl
 
 import indexer.analysis as analysis
 import indexer.build as building
 import indexer.update as updating
 import indexer.writer as writing
+from indexer.analysis import segment
 from indexer.build import build
 from indexer.errors import StoreError, WriterBusy
 from indexer.generations import rollback, switch
 from indexer.home import CURRENT, LOCK, IndexHome, Manifest
 from indexer.inspection import check
 from indexer.lock import writer_lock
-from indexer.schema import FIELD_FORMS, VN_TZ, article_hash, to_document
+from indexer.schema import FIELD_FORMS, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
 from indexer.update import NothingRead, delete, update
 from search_api.search import SearchRequest, SearchService
-
-ROOT = Path(__file__).resolve().parents[1]
-
-TEXT = (
-    "công tác tuyên giáo quận ủy hội nghị triển khai nhân dân phường thành phố "
-    "giáo dục văn hóa xã hội kinh tế đầu tư xây dựng giao thông môi trường y tế"
-)
-SYLLABLES = TEXT.split(" ")
-
-
-def article(i: int, *, words: int = 60, tag: str = "", **kw) -> Article:
-    """A small synthetic article; ``tag`` is a word found only in this version."""
-    body = " ".join(SYLLABLES[(i * 7 + k) % len(SYLLABLES)] for k in range(words))
-    kw.setdefault("published", datetime(2017, 3, 1 + i % 28, 8, 0, tzinfo=VN_TZ))
-    kw.setdefault("site", "quan5")
-    kw.setdefault("category", "Tin tức sự kiện")
-    return Article(
-        id=f"a{i}",
-        title=f"Bản tin số {i} {tag}".strip(),
-        body=f"{body}. {tag}".strip(),
-        **kw,
-    )
-
-
-def write_jsonl(path: Path, articles: list[Article]) -> Path:
-    with open(path, "w", encoding="utf-8") as f:
-        for a in articles:
-            row = {"id": a.id, "title": a.title, "body": a.body, "site": a.site}
-            if a.category:
-                row["category"] = a.category
-            if a.published:
-                row["published"] = a.published.isoformat()
-            if a.views is not None:
-                row["views"] = a.views
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
-
-
-def ids(svc: SearchService, q: str = "") -> set[str]:
-    res = svc.search(SearchRequest(q=q, per_page=50))
-    return {h["id"] for h in res["hits"]}
-
-
-def eventually(svc: SearchService, q: str, expected: set[str], timeout: float = 5.0) -> set[str]:
-    """What the service answers once it has caught up with the index (it may swap
-    snapshots in the background), or what it still answers at the timeout."""
-    deadline = time.monotonic() + timeout
-    while (got := ids(svc, q)) != expected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return got
-
-
-def cli(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        **kw,
-    )
 
 
 @pytest.fixture
@@ -142,19 +82,6 @@ def test_next_build_removes_leftovers_and_succeeds(home: IndexHome) -> None:
         svc.close()
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -203,7 +130,7 @@ def test_sigkilled_build_leaves_live_generation_serving(tmp_path: Path, workers:
                  "--workers", str(workers)) as proc:  # fmt: skip
 
             def halfway(count: int) -> bool:
-                children.update(_children(proc.pid))
+                children.update(child_pids(proc.pid))
                 # With sub-writers the parent reads ahead: wait until they work.
                 return count >= 150 and (workers == 1 or len(children) >= workers)
 
@@ -327,8 +254,8 @@ def _no_pyvi(text: str):
 
 def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) -> None:
     before = _terms(home)
-    monkeypatch.setattr(analysis, "word_spans", _no_pyvi)
-    analysis._WORD_CACHE.clear()
+    monkeypatch.setattr(segment, "word_spans", _no_pyvi)
+    segment._WORD_CACHE.clear()
     report = update(home, [article(0, views=99), article(1, views=5), article(2)])
     assert (report.replaced, report.views_only, report.unchanged) == (2, 2, 1)
     assert "replaced 2 (2 view counts only)" in report.summary()

@@ -25,7 +25,7 @@ import orjson
 from indexer.analysis import fold, normalize
 from indexer.home import LEARNED_SUGGESTIONS
 from search_api.analytics.queries import Events
-from search_api.events import MASK
+from search_api.event_records import MASK
 from search_api.learned import FORMAT, MAX_ENTRIES, MAX_TEXT_CHARS
 
 DENYLIST = "SUGGESTIONS.deny"
