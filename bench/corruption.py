@@ -20,9 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.inspection import check  # noqa: E402
 from indexer.sources import read_sources  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
 
 
 def _damage(path: Path, kind: str, frac: float) -> None:

@@ -38,12 +38,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from crawl_portal import Portal, PortalServer, article_html, make_article  # noqa: E402
 
 from indexer import analysis  # noqa: E402
+from indexer.build import build  # noqa: E402
 from indexer.crawl.decode import decode_page  # noqa: E402
 from indexer.crawl.extract import extract_page  # noqa: E402
 from indexer.crawl.legacy import convert_html  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.crawlstore import read_crawl_store  # noqa: E402
-from indexer.sources.html import SiteRules  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
+from indexer.sources.html_rules import SiteRules  # noqa: E402
 
 
 def children_cpu() -> float:

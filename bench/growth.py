@@ -11,10 +11,10 @@ seeded shuffle of ``../shared/corpus`` (read in place), so smaller sets are nest
 in larger ones; ``all`` is every article (38,830); ``150000`` is the corpus plus
 replicated copies with new ids (``<id>~r1``, ``~r2``, ...), shuffled, first
 150,000 kept. Indexes are cached in ``bench/out/growth/<size>-<key>/`` (key: the
-document ids and SCHEMA_VERSION; an index built with another ``indexer/analysis.py``
+document ids and SCHEMA_VERSION; an index built with another ``indexer/analysis/`` package
 is still used and flagged "analysis changed since").
 
-A missing index is built (``indexer.store.build``, ``--workers`` processes, at
+A missing index is built (``indexer.build.build``, ``--workers`` processes, at
 ``nice`` ``--nice``) in a child process killed after ``--build-timeout`` seconds;
 a size whose build is skipped or times out is reported as such. ``--full-index``
 uses an existing full build for ``all`` (read-only) when its document count matches.
@@ -48,7 +48,10 @@ def analysis_sha() -> str:
 
     import indexer.analysis
 
-    return hashlib.sha256(Path(indexer.analysis.__file__).read_bytes()).hexdigest()[:16]
+    h = hashlib.sha256()
+    for path in sorted(Path(indexer.analysis.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def home_for(spec: str, docs) -> Path:
@@ -59,7 +62,8 @@ def home_for(spec: str, docs) -> Path:
 
 def build_one(spec: str, home: Path, workers: int) -> None:
     """Child process: build the index of ``spec`` into ``home`` and write a marker."""
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     arts = pc.load_corpus()
     docs = pc.docset(spec, arts)

@@ -6,13 +6,13 @@ Reads the first articles of ../shared/corpus/unc-dantri.jsonl.gz and
 baomoi-magizbox.jsonl.gz in place (streamed, never copied), then in the same
 run measures:
 
-  segment  pyvi alone, as the indexer calls it (``analysis.word_spans`` on the
+  segment  pyvi alone, as the indexer calls it (``indexer.analysis.segment.word_spans`` on the
            title and on the body), 1 process and N processes (multiprocessing.Pool);
   tokenize ``ViTokenizer.tokenize`` on the same texts, 1 process (for reference);
-  build    ``indexer.store.build()`` into a temporary index home, 1 worker and
+  build    ``indexer.build.build()`` into a temporary index home, 1 worker and
            N workers (the articles are in memory, as for the segment rows).
 
-With ``--updates``, ``indexer.store.update()`` (1 worker) on a fresh build of the
+With ``--updates``, ``indexer.update.update()`` (1 worker) on a fresh build of the
 same articles: every view count changed (the documents are re-added from their
 stored segmentation, no pyvi), every body changed (re-segmented), nothing changed.
 
@@ -40,8 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from indexer.analysis import normalize, word_spans  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.jsonl import read_jsonl  # noqa: E402
-from indexer.store import IndexHome, build, update  # noqa: E402
+from indexer.update import update  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FILES = {"dantri": "unc-dantri.jsonl.gz", "baomoi": "baomoi-magizbox.jsonl.gz"}
@@ -158,10 +160,10 @@ def breakdown(articles: list) -> dict[str, float]:
     the rest of add_document (syllables, filters, posting bookkeeping)."""
     from whoosh.writing import SegmentWriter
 
-    import indexer.analysis as analysis
+    from indexer.analysis import segment
 
     spent = {"pyvi": 0.0, "commit": 0.0}
-    real_spans, real_commit = analysis.word_spans, SegmentWriter.commit
+    real_spans, real_commit = segment.word_spans, SegmentWriter.commit
 
     def timed_spans(text):
         t0 = time.thread_time()
@@ -177,13 +179,13 @@ def breakdown(articles: list) -> dict[str, float]:
         finally:
             spent["commit"] += time.thread_time() - t0
 
-    analysis.word_spans, SegmentWriter.commit = timed_spans, timed_commit
+    segment.word_spans, SegmentWriter.commit = timed_spans, timed_commit
     try:
         t0 = time.thread_time()
         end_to_end(articles, 1)
         seconds = time.thread_time() - t0
     finally:
-        analysis.word_spans, SegmentWriter.commit = real_spans, real_commit
+        segment.word_spans, SegmentWriter.commit = real_spans, real_commit
     spent["rest of add_document"] = seconds - spent["pyvi"] - spent["commit"]
     spent["total"] = seconds
     return spent

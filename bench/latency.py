@@ -91,7 +91,8 @@ def ensure_index(index_dir: Path | None, docs, workers: int) -> tuple[Path, dict
     home = pc.OUT / "full-index"
     if (home / "CURRENT").is_file():
         return home, pc.index_info(home), False
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     log(
         "latency", f"building {len(docs)} docs into {home} (about 15 min on a quiet 2-core machine)"

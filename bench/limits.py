@@ -172,10 +172,11 @@ def _spawn_and_measure(argv: list[str], env: dict) -> tuple[int, bytes, bytes, i
 
 def run_api(work: Path, slow_every: float, seconds: float) -> list[list]:
     from loopback_clients import IdleSockets, SlowHeaders, probe
-    from test_nginx_e2e import NGINX, Nginx
+    from nginx_support import NGINX, Nginx
 
+    from indexer.build import build
+    from indexer.home import IndexHome
     from indexer.sources import read_sources
-    from indexer.store import IndexHome, build
 
     home = IndexHome(work / "sample-index")
     build(home, read_sources([ROOT / "data" / "sample" / "articles.jsonl"]), workers=1)

@@ -105,7 +105,7 @@ def force_mmap() -> None:
     """Open API readers with mmap, as the engine did before commit cf326d1."""
     import inspect
 
-    from indexer.store import IndexHome
+    from indexer.home import IndexHome
 
     original = IndexHome.open
     if "mmap" not in inspect.signature(original).parameters:

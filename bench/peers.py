@@ -23,7 +23,7 @@ Vietnamese text (accent folding switched on where the engine has it), not tuned:
   a ``simple`` tokenizer + lowercase + ``ascii_fold``; an AND of the words over
   title+body, BM25.
 - ``Vnsearch``: the engine under test through its public API
-  (``indexer.store.build`` + ``search_api.engine.service.SearchService``).
+  (``indexer.build.build`` + ``search_api.engine.service.SearchService``).
 
 User text is escaped for each peer's query syntax: every whitespace-separated
 word becomes one quoted phrase (so ``TP.HCM`` or ``COVID-19`` stay together) and
@@ -341,7 +341,7 @@ class TantivyPeer(System):
 
 
 class Vnsearch(System):
-    """The engine under test, through ``indexer.store.build`` and ``SearchService``.
+    """The engine under test, through ``indexer.build.build`` and ``SearchService``.
 
     ``home`` is an index home directory; ``build`` writes a new generation there.
     ``open()`` searches an existing home without building. ``last`` holds the
@@ -363,7 +363,8 @@ class Vnsearch(System):
         self.report = None
 
     def build(self, articles: Iterable[Article]) -> None:
-        from indexer.store import IndexHome, build
+        from indexer.build import build
+        from indexer.home import IndexHome
 
         self.close()
         self.report = build(

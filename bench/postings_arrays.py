@@ -35,8 +35,8 @@ import queries as qmix
 from whoosh.index import TOC
 
 import search_api.engine.snapshot as snapshot_mod
+from indexer.home import IndexHome
 from indexer.postings_arrays import POSITION_FIELDS, write_missing
-from indexer.store import IndexHome
 from search_api.engine.service import SearchService
 from search_api.engine.snapshot import Snapshot
 

@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 import indexer.analysis  # noqa: E402
 import indexer.schema  # noqa: E402
 from indexer.analysis import fold, syllables  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources.article import Article  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
 from search_api.engine.ranking import RankingSettings  # noqa: E402
 from search_api.engine.request import SearchRequest  # noqa: E402
 from search_api.engine.service import SearchService  # noqa: E402
@@ -61,7 +62,7 @@ def index_home(data: Path, rebuild: bool) -> Path:
         "|".join(
             [
                 sha(passages),
-                sha(Path(indexer.analysis.__file__)),
+                *(sha(p) for p in sorted(Path(indexer.analysis.__file__).parent.glob("*.py"))),
                 sha(Path(indexer.schema.__file__)),
             ]
         ).encode()

@@ -12,8 +12,8 @@ What it does, deterministically for a given engine and set:
    project only, see its README) and the questions of ``--split`` from
    ``queries.jsonl`` in file order (``--limit N``: the first N of each split).
 2. Indexes the passages, in file order, into every engine of ``--engines``:
-   - ``vnsearch``: ``indexer.store.build``, cached under ``bench/out/vnsearch-index/``
-     keyed by the passages and the contents of ``indexer/analysis.py`` and
+   - ``vnsearch``: ``indexer.build.build``, cached under ``bench/out/vnsearch-index/``
+     keyed by the passages and the contents of the ``indexer/analysis/`` package and
      ``indexer/schema.py`` (``bench/relevance.py``'s cache; ``--rebuild`` forces);
      queried as ``GET /v1/search?q=...`` is answered, in-process: the WSGI app of
      ``search_api.app.create_app`` with the default configuration, through Falcon's

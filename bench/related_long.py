@@ -19,8 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from indexer.build import build
+from indexer.errors import IndexMissing
+from indexer.home import IndexHome
 from indexer.sources import Article
-from indexer.store import IndexHome, IndexMissing, build
 from search_api.engine import browse
 from search_api.engine.service import SearchService
 

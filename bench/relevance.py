@@ -19,9 +19,9 @@ What it does, deterministically for a given seed and corpus:
    (accented) and folded with ``indexer.analysis.fold`` (unaccented, lower case).
    Query generation depends only on the seed, the corpus and ``fold``, never on
    the engine's tuning.
-4. Indexes the same articles into vnsearch (``indexer.store.build``; the index is
+4. Indexes the same articles into vnsearch (``indexer.build.build``; the index is
    cached under ``bench/out/vnsearch-index/`` keyed by the doc set, SCHEMA_VERSION
-   and the contents of ``indexer/analysis.py`` and ``indexer/schema.py``; pass
+   and the contents of the ``indexer/analysis/`` package and ``indexer/schema.py``; pass
    ``--rebuild`` to force), SQLite FTS5, plain Whoosh and, when installed, tantivy
    (see ``bench/peers.py``), then runs every query on every system (top 10).
 5. Prints markdown tables (MRR@10, Recall@10, latency, did-you-mean accuracy, the
@@ -179,6 +179,14 @@ def file_sha(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def package_sha(package_init: str | Path) -> str:
+    """One digest of every module of a package (name and contents, in name order)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(package_init).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def cache_key(docs: list[Article]) -> tuple[str, dict]:
     h = hashlib.sha256()
     for a in docs:
@@ -188,7 +196,7 @@ def cache_key(docs: list[Article]) -> tuple[str, dict]:
     parts = {
         "docset_sha256": h.hexdigest(),
         "schema_version": SCHEMA_VERSION,
-        "analysis_py_sha256": file_sha(indexer.analysis.__file__),
+        "analysis_sha256": package_sha(indexer.analysis.__file__),
         "schema_py_sha256": file_sha(indexer.schema.__file__),
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

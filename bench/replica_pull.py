@@ -38,9 +38,12 @@ sys.path.insert(0, str(HERE))
 
 import perf_common as pc  # noqa: E402
 
-from indexer.replica import PUBLISHED, SIGNATURE, CorruptPublication, publish, pull  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
+from indexer.replica.publication import PUBLISHED, SIGNATURE, CorruptPublication  # noqa: E402
+from indexer.replica.publishing import publish  # noqa: E402
+from indexer.replica.pulling import pull  # noqa: E402
 from indexer.signing import generate, load_signing_key, load_trusted  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
 
 PEER = "plain copy + sha256"
 

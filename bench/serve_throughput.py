@@ -42,9 +42,10 @@ import httpx
 from perf_common import children, free_port, percentile, rss_mb
 
 from indexer.analysis import fold
-from indexer.replica import publish, pull
+from indexer.home import IndexHome
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
 from indexer.signing import generate, load_signing_key, load_trusted
-from indexer.store import IndexHome
 from search_api.server import gunicorn_command
 
 OUT = Path(__file__).parent / "out"

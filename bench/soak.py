@@ -52,8 +52,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from serve_throughput import children, free_port, percentile, rss_mb, sample_queries  # noqa: E402
 
 from indexer.analysis import fold  # noqa: E402
+from indexer.build import build  # noqa: E402
+from indexer.home import IndexHome  # noqa: E402
 from indexer.sources import read_sources  # noqa: E402
-from indexer.store import IndexHome, build  # noqa: E402
 from search_api.server import gunicorn_command  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

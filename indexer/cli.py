@@ -17,11 +17,13 @@ from pathlib import Path
 
 import click
 
+from indexer.build import NothingIndexed
+from indexer.errors import ExitCode, StoreError
+from indexer.files import human_size
+from indexer.home import IndexHome
+from indexer.report import Report
 from indexer.sources.limits import OPTIONS as LIMIT_OPTIONS
 from indexer.sources.limits import ReadLimits
-from indexer.store import IndexHome, IndexMissing, NothingIndexed, Report, StoreError
-
-EXIT_ERROR, EXIT_NO_INDEX, EXIT_CORRUPT = 1, 3, 65
 
 index_dir_option = click.option(
     "--index-dir",
@@ -33,7 +35,7 @@ index_dir_option = click.option(
 )
 
 
-def _fail(message: str, hint: str = "", code: int = EXIT_ERROR) -> None:
+def _fail(message: str, hint: str = "", code: int = ExitCode.ERROR) -> None:
     click.secho(f"error: {message}", fg="red", err=True)
     if hint:
         click.echo(f"hint: {hint}", err=True)
@@ -49,8 +51,6 @@ def _store_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except IndexMissing as exc:
-            _fail(str(exc), exc.hint, EXIT_NO_INDEX)
         except StoreError as exc:
             _fail(str(exc), exc.hint, exc.exit_code)
 
@@ -75,7 +75,7 @@ def _with_progress(
     then list its rejected inputs, also when it read nothing usable."""
     from tqdm import tqdm
 
-    from indexer.store import NothingRead
+    from indexer.update import NothingRead
 
     try:
         with tqdm(desc=desc, unit=" docs", disable=quiet, file=sys.stderr) as bar:
@@ -169,7 +169,7 @@ def limit_options(func):
 
 def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimits):
     from indexer.sources import make_readers, read_sources
-    from indexer.sources.html import load_html_config
+    from indexer.sources.html_rules import load_html_config
 
     config = None
     if html_config:
@@ -209,7 +209,7 @@ def index_build(
     recursively). The live index keeps serving until the new one is complete.
     An input past a --max-* limit is rejected with its reason; the run goes on.
     """
-    from indexer.store import build
+    from indexer.build import build
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config, limits)
@@ -277,7 +277,7 @@ def index_update(
     was read completely in this run and no longer holds its id. One commit at
     the end: searchers see all of the changes or none.
     """
-    from indexer.store import update
+    from indexer.update import update
 
     home = IndexHome(index_dir)
     items = _read(sources, html_config, limits)
@@ -313,7 +313,7 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
 
     An ID that is not in the index is reported and skipped; it is not an error.
     """
-    from indexer.store import delete
+    from indexer.update import delete
 
     report = delete(IndexHome(index_dir), ids, dry_run=dry_run, wait=wait)
     if report.repaired:
@@ -329,18 +329,13 @@ def index_delete(ids: tuple[str, ...], index_dir: Path, dry_run: bool, wait: flo
 @_store_errors
 def index_rollback(index_dir: Path, wait: float) -> None:
     """Make the previous generation live again."""
+    from indexer.generations import rollback
+    from indexer.lock import writer_lock
+
     home = IndexHome(index_dir)
-    with home.lock(wait=wait):
-        name = home.rollback()
+    with writer_lock(home, wait=wait):
+        name = rollback(home)
     click.echo(f"live generation is now {name}")
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 @index.command("stats")
@@ -366,7 +361,8 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
         )
     )
     click.echo(
-        f"size         {_size(info['size_bytes'])} live, {_size(info['home_size_bytes'])} in all"
+        f"size         {human_size(info['size_bytes'])} live, "
+        f"{human_size(info['home_size_bytes'])} in all"
     )
     click.echo(
         f"dates        {dr['first'] or '-'} .. {dr['last'] or '-'} "
@@ -385,7 +381,7 @@ def index_stats(index_dir: Path, as_json: bool) -> None:
         "generations  "
         + ", ".join(
             f"{g['name']}{' (live)' if g['live'] else ''} "
-            f"{g.get('doc_count', '?')} docs {_size(g['size_bytes'])}"
+            f"{g.get('doc_count', '?')} docs {human_size(g['size_bytes'])}"
             for g in info["generations"]
         )
     )
@@ -438,9 +434,9 @@ def index_check(
                 f"generation {result['generation']}"
             )
     if result.get("missing"):
-        sys.exit(EXIT_NO_INDEX)
+        sys.exit(ExitCode.NO_INDEX)
     if not result["ok"]:
-        sys.exit(EXIT_CORRUPT)
+        sys.exit(ExitCode.CORRUPT)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -479,7 +475,7 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str, as_jso
     try:
         result = service.search(SearchRequest(q=query, per_page=limit, page=page, sort=sort))
     except IndexUnavailable as exc:
-        _fail(f"cannot open the index: {exc}", code=EXIT_NO_INDEX)
+        _fail(f"cannot open the index: {exc}", code=ExitCode.NO_INDEX)
     finally:
         service.close()
     if as_json:
@@ -526,7 +522,7 @@ def serve(
             access_log=access_log,
         )
     except ConfigError as exc:
-        _fail(str(exc), code=2)
+        _fail(str(exc), code=ExitCode.USAGE)
 
 
 # index keygen / publish / pull (indexer/cli_replica.py; it does not import this module)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import click
 
-from indexer.store import IndexHome, IndexMissing, StoreError
-
-EXIT_NO_INDEX = 3
+from indexer.errors import ExitCode, StoreError
+from indexer.home import IndexHome
 
 _index_dir_option = click.option(
     "--index-dir",
@@ -48,9 +47,7 @@ def _fail(exc: StoreError | OSError) -> None:
     hint = getattr(exc, "hint", "")
     if hint:
         click.echo(f"hint: {hint}", err=True)
-    if isinstance(exc, OSError):
-        sys.exit(1)
-    sys.exit(EXIT_NO_INDEX if isinstance(exc, IndexMissing) else exc.exit_code)
+    sys.exit(ExitCode.ERROR if isinstance(exc, OSError) else exc.exit_code)
 
 
 @click.command("keygen")
@@ -133,7 +130,7 @@ def index_publish(
     signs it anew and moves LATEST: after `vnsearch index rollback`, this
     rolls the fleet back.
     """
-    from indexer.replica import publish
+    from indexer.replica.publishing import publish
     from indexer.signing import load_signing_key
 
     if sign_key is None and not allow_unsigned:
@@ -214,7 +211,7 @@ def index_pull(
     a failed pull is reported and retried at the next poll, and SIGTERM or
     SIGINT stops cleanly.
     """
-    from indexer.replica import pull, pull_loop
+    from indexer.replica.pulling import pull, pull_loop
     from indexer.signing import load_trusted
 
     if not verify_keys and not allow_unsigned:

@@ -7,40 +7,24 @@ a broken index is reported here rather than half-served.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
-import os
 import warnings
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer.errors import StoreError, WriterBusy
+from indexer.files import tree_size
+from indexer.home import LOCK, IndexHome, Manifest
+from indexer.lock import writer_lock
 from indexer.schema import SCHEMA_VERSION, VN_TZ
-from indexer.store import (
-    LOCK,
-    IndexHome,
-    Manifest,
-    StoreError,
-    WriterBusy,
-)
 
 __all__ = ["check", "stats"]
 
 # Stored fields every document must have (written by schema.to_document).
 _REQUIRED = ("id", "title", "body", "hash")
-
-
-def _size(path: Path) -> int:
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            # A file may vanish while walking (a generation being pruned).
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(root, name)).st_size
-    return total
 
 
 def _column(reader, name: str) -> list:
@@ -90,7 +74,7 @@ def stats(home: IndexHome, *, top: int = 20) -> dict:
         ix.close()
     generations = []
     for name in home.generations():
-        entry = {"name": name, "live": name == live, "size_bytes": _size(home.path / name)}
+        entry = {"name": name, "live": name == live, "size_bytes": tree_size(home.path / name)}
         try:
             m = Manifest.read(home.path / name)
             entry.update(doc_count=m.doc_count, built_at=m.built_at, updated_at=m.updated_at)
@@ -104,8 +88,8 @@ def stats(home: IndexHome, *, top: int = 20) -> dict:
         "deleted_not_merged": deleted,
         "segments": segments,
         "schema_version": manifest.schema_version,
-        "size_bytes": _size(home.path / live),
-        "home_size_bytes": _size(home.path),
+        "size_bytes": tree_size(home.path / live),
+        "home_size_bytes": tree_size(home.path),
         "generations": generations,
         "date_range": {
             "dated": len(stamps),
@@ -154,7 +138,7 @@ def check(
         return result
     try:
         # record=False: the check writes nothing, so it works on a full disk.
-        with home.lock(wait=wait, record=False):
+        with writer_lock(home, wait=wait, record=False):
             _check(home, result, locked=True, generation=generation, deep=deep)
     except FileNotFoundError:  # no write.lock: no writer has ever run here
         _check(home, result, locked=True, generation=generation, deep=deep)

@@ -90,7 +90,7 @@ def build_schema() -> fields.Schema:
         origin=fields.ID(stored=True),
         hash=fields.STORED(),
         # pyvi's segmentation of title and body (indexer.analysis.pack_words),
-        # written by indexer.writer: a views-only update reuses it.
+        # written by indexer.whoosh_internals.writing: a views-only update reuses it.
         seg=fields.STORED(),
         **analysed,
     )

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from indexer.store import StoreError
+from indexer.errors import StoreError
 
 SIGNATURE_BYTES = 64
 _KEY_FILE_CAP = 16 * 1024  # a PEM Ed25519 key is about 120 bytes

@@ -1,158 +1,43 @@
-"""Whoosh writers with less per-posting overhead; the index they write is the one
-Whoosh's own writers write (same postings, term statistics, lengths, stored
-fields and columns; ``tests/test_lifecycle.py`` compares them).
+"""Opening, feeding and abandoning Whoosh writers, and cleaning up after them.
 
-A document here becomes ~1,500 postings (one per distinct term and field), and
-Whoosh handles every posting in Python several times. Two of those steps cost
-more than they need to (measured with cProfile on a 200-article build):
-
-- ``PostingPool.add`` type-checks each posting with ``assert`` and sums a dozen
-  constants to estimate its memory size: replaced by one expression with the
-  same constants (so runs spill to disk at the same ``limitmb``);
-- when the segment is flushed, ``add_postings`` asks the just-written length
-  column for the document's field length once per posting (a column read and
-  a byte decode each time): the lengths are read once per document and field
-  into lists instead, through the same reader, so the values are identical.
-
-The rest (sorting the postings, pickling and compressing blocks) is Whoosh's
-code unchanged.
-
-``add_document`` also stores each document's pyvi segmentation (``seg``, see
-``indexer.analysis.pack_words``) and accepts it back as ``_words``: a document
-re-added with unchanged text (a new view count) is not segmented again.
-
-Before each commit's table of contents is written, every segment it lists that
-has no postings arrays file gets one (``indexer/postings_arrays.py``), so a
-search process that opens the commit finds them.
-
-The version of whoosh-reloaded is pinned in pyproject.toml because these
-classes lean on its internals.
+The writers themselves (:class:`FastSegmentWriter`, :class:`FastMpWriter`)
+override Whoosh's private internals and live in
+:mod:`indexer.whoosh_internals.writing`; this module is what the rest of the
+writing side calls (:mod:`indexer.build`, :mod:`indexer.update`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+from collections.abc import Iterator
+from multiprocessing import Process
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.writing import PostingPool, SegmentWriter
 
-from indexer import analysis, postings_arrays
-from indexer.faults import fault
+from indexer.errors import StoreError
+from indexer.whoosh_internals.naming import read_toc, unused_by
+from indexer.whoosh_internals.writing import FastMpWriter, FastSegmentWriter
 
-__all__ = ["open_writer", "remove_orphans"]
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "PendingWriter",
+    "abandon",
+    "clean_writer_leftovers",
+    "disk_errors",
+    "open_writer",
+    "remove_orphans",
+]
 
-
-class _Pool(PostingPool):
-    def add(self, item: tuple) -> None:
-        # item = (fieldname, tbytes, docnum, weight, vbytes); Whoosh's size
-        # estimate: 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21 = 150 bytes of overhead.
-        self.fieldnames.add(item[0])
-        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
-        if self.currentsize > self.limit:
-            self.save()
-        self.current.append(item)
-
-
-class _Lengths:
-    """Field lengths of every document of the segment being flushed, read once."""
-
-    def __init__(self, pdr, schema, fieldnames, doccount: int):
-        self._table = {
-            name: [pdr.doc_field_length(d, name) for d in range(doccount)]
-            for name in fieldnames
-            if name in schema and schema[name].scorable
-        }
-
-    def __bool__(self) -> bool:
-        return True
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        lengths = self._table.get(fieldname)
-        return default if lengths is None else lengths[docnum]
+# Below this many changed documents an update uses one plain writer: starting
+# sub-processes (each importing pyvi) costs more than it saves.
+PARALLEL_THRESHOLD = 200
 
 
-def _fast_flush(self) -> None:
-    """``SegmentWriter._flush_segment`` with the lengths table."""
-    self.perdocwriter.close()
-    pdr = self.per_document_reader() if self.codec.length_stats else None
-    lengths = None
-    if pdr is not None:
-        # Whoosh looks lengths up by the posting's docnum, as numbered in this writer.
-        lengths = _Lengths(pdr, self.schema, self.pool.fieldnames, self.docnum)
-    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-    self.fieldwriter.close()
-    if pdr is not None:
-        pdr.close()
-
-
-def _commit_toc_with_arrays(self, segments) -> None:
-    """``SegmentWriter._commit_toc``, after writing the missing arrays files."""
-    folder = getattr(self.storage, "folder", None)
-    if folder is not None:
-        postings_arrays.write_missing(self.storage, self.schema, segments, Path(folder))
-    fault("before-toc")
-    SegmentWriter._commit_toc(self, segments)
-
-
-class FastSegmentWriter(SegmentWriter):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pool.__class__ = _Pool
-
-    _flush_segment = _fast_flush
-    _commit_toc = _commit_toc_with_arrays
-
-    def add_document(self, **fields) -> None:
-        # Whoosh ignores keyword arguments starting with "_"; "_words" is the
-        # stored ``seg`` of the same text, given back by ``indexer.store.update``.
-        given = fields.pop("_words", None)
-        texts = (fields.get("title") or "", fields.get("body") or "")
-        try:
-            if given:
-                for text, packed in zip(texts, given, strict=False):
-                    analysis.known_words(text, packed)
-            if "seg" in self.schema:  # indexes built before it have no such field
-                fields["seg"] = tuple(analysis.pack_words(text) for text in texts)
-            super().add_document(**fields)
-        finally:
-            analysis.forget_words()
-
-
-class _FastSubWriterTask(SubWriterTask):
-    def run(self) -> None:
-        # This runs in the forked sub-process only: make the task's writer ours.
-        import whoosh.multiproc
-
-        whoosh.multiproc.SegmentWriter = FastSegmentWriter
-        super().run()
-
-
-class FastMpWriter(MpWriter):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pool.__class__ = _Pool
-
-    _flush_segment = _fast_flush
-    _commit_toc = _commit_toc_with_arrays
-
-    def _new_task(self):
-        task = _FastSubWriterTask(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task
-
-
-def open_writer(ix, workers: int = 1, **kwargs):
+def open_writer(ix: whoosh_index.Index, workers: int = 1, **kwargs: Any) -> Any:
     """A writer on ``ix``: parallel (``workers`` sub-processes, one segment each)
     when ``workers > 1``. Keyword arguments go to Whoosh (``limitmb``, ...)."""
     if workers > 1:
@@ -162,6 +47,86 @@ def open_writer(ix, workers: int = 1, **kwargs):
     return FastSegmentWriter(ix, **kwargs)
 
 
+def abandon(writer: Any) -> None:
+    """Cancel a writer, including the sub-processes of a parallel one.
+
+    Whoosh's ``MpWriter.cancel`` only flags its tasks in the parent's memory:
+    the children would wait on their job queue forever, and the interpreter
+    would hang at exit joining them. Terminate them instead.
+    """
+    tasks = [t for t in getattr(writer, "tasks", ()) if isinstance(t, Process)]
+    for task in tasks:
+        if task.is_alive():
+            task.terminate()
+    for task in tasks:
+        task.join(5)
+    with contextlib.suppress(Exception):
+        writer.cancel()
+
+
+@contextlib.contextmanager
+def disk_errors(what: str, after: str) -> Iterator[None]:
+    """An OSError while writing (a full disk, a read-only or vanished directory)
+    becomes a StoreError: one line for the CLI, no traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise StoreError(
+            f"{what} failed: {exc.strerror or exc}{where}; {after}",
+            hint="free disk space (or fix the error above), then run the command again",
+        ) from exc
+
+
+class PendingWriter:
+    """Opens a Whoosh writer only once there is something to write, and a
+    parallel one only when the changes turn out to be many."""
+
+    def __init__(self, ix: whoosh_index.Index, workers: int, limitmb: int):
+        self.ix = ix
+        self.workers = workers
+        self.limitmb = limitmb
+        self.writer: Any = None
+        self.buffer: list[dict] = []
+        self.deletes: list[str] = []
+
+    def delete(self, doc_id: str) -> None:
+        if self.writer is None:
+            self.deletes.append(doc_id)
+        else:
+            self.writer.delete_by_term("id", doc_id)
+
+    def add(self, doc: dict) -> None:
+        if self.writer is not None:
+            self.writer.add_document(**doc)
+            return
+        self.buffer.append(doc)
+        if len(self.buffer) >= PARALLEL_THRESHOLD:
+            self._open(self.workers)
+
+    def _open(self, workers: int) -> None:
+        self.writer = open_writer(self.ix, workers, limitmb=self.limitmb)
+        for doc_id in self.deletes:
+            self.writer.delete_by_term("id", doc_id)
+        for doc in self.buffer:
+            self.writer.add_document(**doc)
+        self.deletes, self.buffer = [], []
+
+    def commit(self) -> bool:
+        """Commit; False when nothing was ever written."""
+        if self.writer is None:
+            if not (self.buffer or self.deletes):
+                return False
+            self._open(1)
+        self.writer.commit()
+        return True
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            abandon(self.writer)
+        self.buffer, self.deletes = [], []
+
+
 def remove_orphans(folder: Path) -> list[str]:
     """Delete the files of ``folder`` that its latest commit does not use: the
     segments of a writer that failed (a full disk) or was killed before its
@@ -169,25 +134,23 @@ def remove_orphans(folder: Path) -> list[str]:
     does the same after each successful commit, which a full disk never
     reaches: without this, every retry fails on the space the last one left.
     Call with the writer lock held. Returns the names removed."""
-    storage = FileStorage(str(folder))
-    toc = whoosh_index.TOC.read(storage, whoosh_index._DEF_INDEX_NAME)
-    keep = {s.segment_id() for s in toc.segments}
-    tocs = whoosh_index.TOC._pattern(whoosh_index._DEF_INDEX_NAME)
-    segs = whoosh_index.TOC._segment_pattern(whoosh_index._DEF_INDEX_NAME)
+    toc = read_toc(FileStorage(str(folder)))
     removed = []
     for path in folder.iterdir():
         name = path.name
-        toc_match, seg_match = tocs.match(name), segs.match(name)
-        unused = (
-            (toc_match and int(toc_match.group(1)) != toc.generation)
-            or (seg_match and not name.startswith(".") and seg_match.group(1) not in keep)
-            # Half-written arrays files (.MAIN_x.vnp.tmp) and manifests, and
-            # a table of contents that never got its final name (_MAIN_7.toc.<time>).
-            or (path.is_file() and name.endswith(".tmp"))
-            or (name.startswith(f"_{whoosh_index._DEF_INDEX_NAME}_") and ".toc." in name)
-        )
-        if unused:
+        # Half-written arrays files (.MAIN_x.vnp.tmp) and manifests are .tmp files.
+        if unused_by(name, toc) or (path.is_file() and name.endswith(".tmp")):
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed.append(name)
     return removed
+
+
+def clean_writer_leftovers(gen: Path) -> None:
+    """What a killed or failed writer left in the live generation: temporary
+    directories, and segment files no commit uses (see ``remove_orphans``).
+    Lock held."""
+    for p in gen.iterdir():
+        if p.is_dir() and p.name.endswith(".tmp"):
+            shutil.rmtree(p, ignore_errors=True)
+    remove_orphans(gen)

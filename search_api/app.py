@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import falcon
 import falcon.media
@@ -103,7 +104,7 @@ def create_app(
 
     cors = config.cors_origins
     # process_response runs in reverse order: gzip last, the access log before it.
-    middleware: list[object] = [Gzip(), AccessLog(log_ips=config.log_ips), metrics]
+    middleware: list[Any] = [Gzip(), AccessLog(log_ips=config.log_ips), metrics]
     click_path = ("/v1/clicks",) if config.clicks else ()
     middleware.append(RequestLimits(config.max_url_length, config.max_body_bytes, click_path))
     middleware.append(StaticMethods("/static"))
@@ -127,7 +128,7 @@ def create_app(
     search = SearchResource(service, config)
     search.events = events
     app.add_route("/v1/search", search)
-    app.add_route("/v1/calendar", CalendarResource(service, config, search))
+    app.add_route("/v1/calendar", CalendarResource(service, config))
     app.add_route("/v1/documents/{doc_id}/neighbors", NeighborsResource(service, config))
     app.add_route("/v1/documents/{doc_id}/related", RelatedResource(service, config))
     suggest = SuggestResource(service, config)

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from search_api.config import Config, multiprocess_metrics_dir
 
@@ -26,7 +27,7 @@ _config = Config.from_env()
 # worker writes its counters to files in one directory, and a scrape of any
 # worker adds them up. on_starting sets it up in the master, before any worker
 # imports prometheus_client (importing this module has no side effect).
-_metrics = {"dir": None, "own": False}
+_metrics: dict[str, Any] = {"dir": None, "own": False}
 
 wsgi_app = "search_api.wsgi:app"
 bind = [_config.bind]

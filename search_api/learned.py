@@ -2,7 +2,7 @@
 into ``/v1/suggest`` beside the title suggestions. No HTTP here.
 
 ``vnsearch analytics suggestions`` (search_api/analytics/suggestions.py) writes
-:data:`indexer.replica.LEARNED_SUGGESTIONS` in the index home; each new
+:data:`indexer.home.LEARNED_SUGGESTIONS` in the index home; each new
 ``index publish`` copies it into the generation it publishes and ``index pull``
 installs it with that generation on the API hosts. So the file used is the
 home's own, else the live generation's copy. Each worker re-reads it when it
@@ -30,8 +30,7 @@ from pathlib import Path
 import orjson
 
 from indexer.analysis import fold, key, normalize
-from indexer.replica import LEARNED_SUGGESTIONS
-from indexer.store import IndexHome
+from indexer.home import LEARNED_SUGGESTIONS, IndexHome
 from search_api.engine.suggest import mark
 
 log = logging.getLogger("vnsearch.learned")
@@ -147,7 +146,7 @@ class LearnedSuggestions:
             path, stamp = self._find()
             if stamp != self._stamp:
                 self._stamp = stamp
-                self._set = read(path, stamp) if path is not None else None
+                self._set = read(path, stamp) if path is not None and stamp is not None else None
         return self._set
 
     def _find(self) -> tuple[Path | None, tuple | None]:
@@ -178,7 +177,7 @@ class LearnedSuggestions:
             return answer
         folded = fold(" ".join(normalize(q).split()))
         words = set(folded.split()[:-1]) if not q[-1:].isspace() else set(folded.split())
-        prefix = None if q[-1:].isspace() else (folded.split() or [None])[-1]
+        prefix = None if q[-1:].isspace() else (folded.split() or [""])[-1] or None
         items = [
             {
                 "source": SOURCE,

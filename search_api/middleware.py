@@ -12,6 +12,7 @@ import gzip
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import falcon
 import orjson
@@ -58,14 +59,16 @@ class Gzip:
             return
         if resp.get_header("Content-Encoding") or resp.content_range:
             return
-        stream = resp.stream is not None and hasattr(resp.stream, "read")
+        # A file-like object or an iterable of bytes: Falcon takes both.
+        source: Any = resp.stream
+        stream = source is not None and hasattr(source, "read")
         # render_body() also sets the default content type of a media answer.
         body = None if stream else resp.render_body()
         if not (resp.content_type or "").startswith(_COMPRESSIBLE):
             return
         if stream:
-            body = resp.stream.read()
-            resp.stream.close()
+            body = source.read()
+            source.close()
             resp.stream = None
             resp.data = body
         if body is None or len(body) < GZIP_MIN_BYTES:
@@ -100,7 +103,9 @@ class AccessLog:
     ) -> None:
         if not access_log.isEnabledFor(logging.INFO):
             return
-        started = req.context.get("started", time.perf_counter())
+        started = req.context.get("started")
+        if started is None:
+            started = time.perf_counter()
         q = req.params.get("q", "")
         if isinstance(q, list):
             q = q[-1] if q else ""

@@ -1,9 +1,7 @@
 """Thin responders: parse and validate parameters, call the search service, return JSON.
 
-Parameters are read with Falcon's helpers, so a malformed value becomes a 400
-``invalid_param`` naming the parameter (see :mod:`search_api.errors`). Blank
-values (``?from=&category=``, as HTML forms send them) count as absent, except
-``facets=`` which asks for no facets.
+Parameters are read and checked by :mod:`search_api.params` (the same limits the
+OpenAPI document states).
 
 Answers that depend only on the request and the index (search, suggest,
 documents, stats) carry a weak ``ETag`` made from the snapshot version and the
@@ -16,39 +14,31 @@ is newer than its tag, which costs one extra 200 later, never a stale 304.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from pathlib import Path
 
 import falcon
-import falcon.uri
 
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from search_api.config import Config
 from search_api.engine import suggest as suggestions
-from search_api.engine.request import DEFAULT_FACETS, FACETS, SORTS, SearchRequest
+from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
-from search_api.errors import APIError, param_error
-
-DATE_FORMAT = "%Y-%m-%d"
-DEFAULT_PER_PAGE = 10
-
-# Parameters that take one value; repeating one is an error rather than a guess.
-_SINGLE = ("q", "page", "per_page", "sort", "from", "to")
-_YEAR = re.compile(r"[0-9]{4}")
-_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
-
-
-def _year(value: str) -> str:
-    if not _YEAR.fullmatch(value):
-        raise ValueError(value)
-    return value
-
-
-def _month(value: str) -> str:
-    if not _MONTH.fullmatch(value):
-        raise ValueError(value)
-    return value
+from search_api.errors import APIError
+from search_api.events import EventLog
+from search_api.learned import LearnedSuggestions
+from search_api.params import (
+    DEFAULT_LIST_N,
+    FIRST_MONTH,
+    LAST_MONTH,
+    MAX_LIST_N,
+    filter_values,
+    int_param,
+    query_text,
+    required_int_param,
+    search_request,
+    single_params,
+)
 
 
 class Validators:
@@ -84,57 +74,11 @@ def index_version(service: SearchService) -> str:
         snap.release()
 
 
-def single_params(req: falcon.Request, names: tuple[str, ...]) -> None:
-    """400 when one of ``names`` is repeated: one value, not a guess."""
-    for name in names:
-        if isinstance(req.params.get(name), list):
-            raise param_error(name, f'The "{name}" parameter may be given only once.')
-
-
-# Integers and dates as the document writes them, in ASCII digits. Python's int()
-# would also take "5_0" (50), " 5", "+5" and other scripts' digits ("٥"), and
-# strptime "2017-3-7"; the fuzzer's hunt for accepted invalid input (issue 15,
-# item 13) is what found that.
-_INTEGER = re.compile(r"-?[0-9]+")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def int_param(req: falcon.Request, name: str, **kwargs) -> int | None:
-    """``req.get_param_as_int`` for integers written in ASCII digits only."""
-    raw = req.params.get(name)
-    for value in raw if isinstance(raw, list) else () if raw is None else (raw,):
-        if not _INTEGER.fullmatch(value):
-            raise param_error(name, f'The "{name}" parameter must be an integer (digits 0-9).')
-    return req.get_param_as_int(name, **kwargs)
-
-
-def date_param(req: falcon.Request, name: str):
-    """``req.get_param_as_date`` for YYYY-MM-DD in ASCII digits only."""
-    value = req.get_param(name)
-    if value is not None and not _DATE.fullmatch(value):
-        raise param_error(name, f'The "{name}" parameter must be a date as YYYY-MM-DD.')
-    return req.get_param_as_date(name, format_string=DATE_FORMAT)
-
-
-def query_text(req: falcon.Request, config: Config) -> str:
-    """``q`` within the configured length limits (400 ``query_too_long`` if not)."""
-    q = req.get_param("q", default="")
-    if len(q) > config.max_query_chars:
-        raise param_error(
-            "q", f"The query is longer than {config.max_query_chars} characters.", "query_too_long"
-        )
-    if len(q.split()) > config.max_query_words:
-        raise param_error(
-            "q", f"The query has more than {config.max_query_words} words.", "query_too_long"
-        )
-    return q
-
-
 class SearchResource:
     """``GET /v1/search``"""
 
     # Set by create_app: the search event writer (search_api.events), or None.
-    events = None
+    events: EventLog | None = None
 
     def __init__(self, service: SearchService, config: Config):
         self.service = service
@@ -157,85 +101,15 @@ class SearchResource:
             resp.set_header("Cache-Control", "no-store")
 
     def parse(self, req: falcon.Request) -> SearchRequest:
-        cfg = self.config
-        single_params(req, _SINGLE)
-        q = query_text(req, cfg)
-
-        page = int_param(req, "page", min_value=1, default=1)
-        per_page = int_param(
-            req,
-            "per_page",
-            min_value=1,
-            max_value=cfg.max_per_page,
-            default=min(DEFAULT_PER_PAGE, cfg.max_per_page),
-        )
-        if page * per_page > cfg.max_page_depth:
-            raise param_error(
-                "page",
-                f"Results are available up to number {cfg.max_page_depth} "
-                f"(page × per_page); refine the query instead.",
-                "page_too_deep",
-            )
-
-        sort = req.get_param("sort", default="relevance")
-        if sort not in SORTS:
-            raise param_error("sort", f'The "sort" parameter must be one of {", ".join(SORTS)}.')
-
-        date_from = date_param(req, "from")
-        date_to = date_param(req, "to")
-        for name, day in (("from", date_from), ("to", date_to)):
-            if day and not MIN_YEAR <= day.year <= MAX_YEAR:
-                raise param_error(
-                    name, f'The "{name}" date must be from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31.'
-                )
-        if date_from and date_to and date_from > date_to:
-            raise param_error("from", 'The "from" date is after the "to" date.')
-
-        return SearchRequest(
-            q=q,
-            page=page,
-            per_page=per_page,
-            sort=sort,
-            date_from=date_from,
-            date_to=date_to,
-            categories=self._values(req, "category"),
-            sites=self._values(req, "site"),
-            years=self._values(req, "year", _year),
-            months=self._values(req, "month", _month),
-            facets=self._facets(req),
-        )
-
-    def _values(self, req: falcon.Request, name: str, transform=None) -> tuple[str, ...]:
-        values = req.get_param_as_list(name, transform=transform, default=[])
-        if len(values) > self.config.max_filter_values:
-            raise param_error(
-                name,
-                f'The "{name}" parameter may be given at most '
-                f"{self.config.max_filter_values} times.",
-                "too_many_values",
-            )
-        return tuple(dict.fromkeys(values))
-
-    def _facets(self, req: falcon.Request) -> tuple[str, ...]:
-        # Read with blank values kept: "facets=" means no facets, absent means the default.
-        raw = falcon.uri.parse_query_string(req.query_string, keep_blank=True).get("facets")
-        if raw is None:
-            return DEFAULT_FACETS
-        items = raw if isinstance(raw, list) else [raw]
-        names = [n.strip() for item in items for n in item.split(",") if n.strip()]
-        if any(n not in FACETS for n in names):
-            raise param_error(
-                "facets", f'The "facets" parameter takes names from {", ".join(FACETS)}.'
-            )
-        return tuple(dict.fromkeys(names))
+        return search_request(req, self.config)
 
 
 class SuggestResource:
     """``GET /v1/suggest?q=&limit=``: titles for what has been typed so far."""
 
     # Set by create_app: the event writer and the learned suggestions, or None.
-    events = None
-    learned = None
+    events: EventLog | None = None
+    learned: LearnedSuggestions | None = None
 
     def __init__(self, service: SearchService, config: Config, *, background: bool = True):
         self.snapshots = suggestions.Suggester(service, background=background)
@@ -253,7 +127,8 @@ class SuggestResource:
             default=suggestions.DEFAULT_LIMIT,
         )
         started = time.perf_counter()
-        learned = self.learned.current() if self.learned is not None else None
+        store = self.learned
+        learned = store.current() if store is not None else None
         # One snapshot for the tag and the answer: they always agree.
         snap = self.snapshots.acquire()
         try:
@@ -265,8 +140,8 @@ class SuggestResource:
             version = snap.version
         finally:
             snap.release()
-        if learned is not None:
-            resp.media = self.learned.blend(resp.media, q, limit, learned)
+        if store is not None and learned is not None:
+            resp.media = store.blend(resp.media, q, limit, learned)
         req.context.hits = len(resp.media["suggestions"])
         if self.events is not None:
             elapsed = (time.perf_counter() - started) * 1000
@@ -294,20 +169,19 @@ class CalendarResource:
     """``GET /v1/calendar?year=&month=``: articles per day of a month and per month
     of its year, with the same ``q``, ``category`` and ``site`` filters as search."""
 
-    def __init__(self, service: SearchService, config: Config, search: SearchResource):
+    def __init__(self, service: SearchService, config: Config):
         self.service = service
         self.config = config
-        self.search = search
         self.validators = Validators(config.cache_max_age)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         single_params(req, ("q", "year", "month"))
-        year = int_param(req, "year", required=True, min_value=MIN_YEAR, max_value=MAX_YEAR)
-        month = int_param(req, "month", required=True, min_value=1, max_value=12)
+        year = required_int_param(req, "year", min_value=MIN_YEAR, max_value=MAX_YEAR)
+        month = required_int_param(req, "month", min_value=FIRST_MONTH, max_value=LAST_MONTH)
         filters = SearchRequest(
             q=query_text(req, self.config),
-            categories=self.search._values(req, "category"),
-            sites=self.search._values(req, "site"),
+            categories=filter_values(req, "category", self.config),
+            sites=filter_values(req, "site", self.config),
         )
         if self.validators.not_modified(
             req, resp, index_version(self.service), ("calendar", year, month, filters)
@@ -319,8 +193,6 @@ class CalendarResource:
 class _DocumentListResource:
     """``GET /v1/documents/{doc_id}/<what>?n=``: articles shown beside one article."""
 
-    MAX_N = 20
-
     def __init__(self, service: SearchService, config: Config, what: str):
         self.service = service
         self.what = what
@@ -328,7 +200,7 @@ class _DocumentListResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
         single_params(req, ("n",))
-        n = int_param(req, "n", min_value=1, max_value=self.MAX_N, default=5)
+        n = int_param(req, "n", min_value=1, max_value=MAX_LIST_N, default=DEFAULT_LIST_N)
         version = index_version(self.service)
         answer = getattr(self.service, self.what)(doc_id, n)
         if answer is None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
-from indexer.store import IndexHome
+from indexer.home import IndexHome
 from search_api.config import Config, ConfigError, env_name
 
 APP = "search_api.wsgi:app"

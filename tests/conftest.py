@@ -7,15 +7,20 @@ are always there so the API tests never depend on the other corpora.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import falcon.testing
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, api_server, serve_directory
+from e2e_support import free_port
 from helpers import client_for
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import VN_TZ, Article, read_sources
-from indexer.store import IndexHome, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data" / "sample"
@@ -141,3 +146,75 @@ def has_portal_page() -> bool:
 @pytest.fixture(scope="session")
 def has_sample() -> bool:
     return (SAMPLE_DIR / "articles.jsonl").exists()
+
+
+# -- the search box in a real browser (tests/test_browser*.py) ---------------------------
+
+EMBED_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>Một cổng thông tin khác</title></head>
+<body>
+<h1>Cổng thông tin phường</h1>
+<form id="box" action="#"><input name="q" type="search"><button type="submit">Tìm</button></form>
+<script src="{api}/static/vnsearch.js" data-form="#box" defer></script>
+</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def origins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The API's address and two other loopback origins serving a portal page
+    that embeds the box: one allowed by VNSEARCH_CORS_ORIGINS, one not."""
+    api_port = free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    root = tmp_path_factory.mktemp("portal")
+    (root / "embed.html").write_text(EMBED_PAGE.format(api=api), "utf-8")
+    out = {"api": api, "api_port": str(api_port)}
+    with contextlib.ExitStack() as stack:
+        for name in ("allowed", "blocked"):
+            out[name] = stack.enter_context(serve_directory(root))
+        yield out
+
+
+@pytest.fixture(scope="module")
+def api(
+    origins: dict[str, str], sample_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The API under gunicorn at ``origins["api"]``, CORS open to the allowed origin."""
+    log = tmp_path_factory.mktemp("api") / "log"
+    port = int(origins["api_port"])
+    with api_server(port, sample_index, log, VNSEARCH_CORS_ORIGINS=origins["allowed"]) as server:
+        yield server.base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, launched once per module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; fails the test on a JavaScript error, a dialog (alert() from
+    injected markup) or a Content-Security-Policy violation."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    pg.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    pg.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    pg.problems = problems
+    yield pg
+    context.close()
+    assert problems == []

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import indexer.analysis as analysis
 from indexer.analysis import (
     STOPWORDS,
     canonical_tones,
@@ -22,6 +21,7 @@ from indexer.analysis import (
     known_words,
     normalize,
     pack_words,
+    segment,
     syllable_spans,
     syllables,
     unpack_words,
@@ -218,14 +218,14 @@ class TestStoredSegmentation:
         expected = {form: _tokens(form, text) for form in "wv"}
         packed = pack_words(text)
         forget_words()
-        real = analysis.word_spans
-        analysis._WORD_CACHE.clear()
-        analysis.word_spans = _no_pyvi
+        real = segment.word_spans
+        segment._WORD_CACHE.clear()
+        segment.word_spans = _no_pyvi
         try:
             assert known_words(text, packed)
             got = {form: _tokens(form, text) for form in "wv"}
         finally:
-            analysis.word_spans = real
+            segment.word_spans = real
             forget_words()
         # Positions and texts are what the index keeps (no character offsets).
         assert {f: [(t.text, t.pos) for t in got[f]] for f in got} == {

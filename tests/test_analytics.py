@@ -22,8 +22,11 @@ from conftest import FIXTURE_ARTICLES
 from replica_support import PUBLISHER, TRUSTED
 
 from indexer.cli import main
-from indexer.replica import LEARNED_SUGGESTIONS, CorruptPublication, publish, pull
-from indexer.store import IndexHome, update
+from indexer.home import LEARNED_SUGGESTIONS, IndexHome
+from indexer.replica.publication import CorruptPublication
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
+from indexer.update import update
 from search_api.analytics.generate import generate
 from search_api.analytics.queries import parse_since
 from search_api.app import create_app

@@ -8,131 +8,18 @@ A screenshot of the results page is saved to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import sys
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from test_e2e_gunicorn import Server, free_port
+from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, TIMEOUT_MS, phone_context
 
-from search_api.server import APP, GUNICORN_CONFIG
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 10_000
-
+# Fixtures (conftest.py): ``origins`` (the API's address and two portal origins,
+# one allowed by CORS), ``api`` (gunicorn on it), ``browser`` and ``page``.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
 ]
-
-EMBED_PAGE = """<!doctype html>
-<html lang="vi"><head><meta charset="utf-8"><title>Một cổng thông tin khác</title></head>
-<body>
-<h1>Cổng thông tin phường</h1>
-<form id="box" action="#"><input name="q" type="search"><button type="submit">Tìm</button></form>
-<script src="{api}/static/vnsearch.js" data-form="#box" defer></script>
-</body></html>
-"""
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def origins(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """The API's address and two other loopback origins serving a portal page
-    that embeds the box: one allowed by VNSEARCH_CORS_ORIGINS, one not."""
-    api_port = free_port()
-    api = f"http://127.0.0.1:{api_port}"
-    root = tmp_path_factory.mktemp("portal")
-    (root / "embed.html").write_text(EMBED_PAGE.format(api=api), "utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    servers, out = [], {"api": api, "api_port": str(api_port)}
-    for name in ("allowed", "blocked"):
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        servers.append(httpd)
-        out[name] = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield out
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def api(origins, sample_index, tmp_path_factory) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VNSEARCH_", "PROMETHEUS_"))}
-    env.update(
-        VNSEARCH_BIND=f"127.0.0.1:{origins['api_port']}",
-        VNSEARCH_INDEX_DIR=str(sample_index),
-        VNSEARCH_WORKERS="1",
-        VNSEARCH_THREADS="4",
-        VNSEARCH_CORS_ORIGINS=origins["allowed"],
-        VNSEARCH_LOG_LEVEL="warning",
-    )
-    argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, APP]
-    log = tmp_path_factory.mktemp("api") / "log"
-    server = Server(argv, env, int(origins["api_port"]), log)
-    try:
-        server.wait_until("/readyz")
-        yield server.base
-        assert server.stop() == 0
-        assert "Traceback" not in server.log()
-    finally:
-        server.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh page; fails the test on a JavaScript error, a dialog (alert() from
-    injected markup) or a Content-Security-Policy violation."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="vi-VN")
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pg.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    pg.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if "Content Security Policy" in msg.text
-            else None
-        ),
-    )
-    pg.problems = problems
-    yield pg
-    context.close()
-    assert problems == []
 
 
 def _type(page, text: str) -> None:
@@ -302,8 +189,7 @@ def test_an_origin_that_is_not_allowed_gets_the_error_message(api, origins, brow
 
 
 def test_small_screen(api, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = phone_context(browser)
     pg = context.new_page()
     pg.goto(api + "/?q=sot+xuat+huyet")
     pg.locator(".vns-hit").first.wait_for()

@@ -8,35 +8,30 @@ Skipped when /usr/bin/chromium is missing. Screenshots go to ``test-artifacts/``
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-import test_browser
-from click.testing import CliRunner
-from test_browser import (
+from browser_support import (
     ARTIFACTS,
     CHROMIUM,
+    NO_CHROMIUM,
     TIMEOUT_MS,
-    _QuietHandler,
+    api_server,
+    serve_directory,
 )
-from test_e2e_gunicorn import Server, free_port
+from click.testing import CliRunner
+from e2e_support import free_port
 
 from indexer.cli import main
 from search_api.analytics.generate import generate
-from search_api.server import APP, GUNICORN_CONFIG
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
 ]
 
 PORTAL = """<!doctype html>
@@ -49,9 +44,6 @@ PORTAL = """<!doctype html>
 """
 
 
-browser = test_browser.browser  # the one Chromium launch fixture (module-scoped)
-
-
 @pytest.fixture(scope="module")
 def site(sample_index, tmp_path_factory) -> Iterator[dict]:
     """The API (events and clicks on) and a portal origin with two pages: one
@@ -61,33 +53,20 @@ def site(sample_index, tmp_path_factory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("portal")
     (root / "clicks.html").write_text(PORTAL.format(api=api, extra='data-clicks="1"'), "utf-8")
     (root / "plain.html").write_text(PORTAL.format(api=api, extra=""), "utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    portal = f"http://127.0.0.1:{httpd.server_address[1]}"
     events = tmp_path_factory.mktemp("events")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VNSEARCH_", "PROMETHEUS_"))}
-    env.update(
-        VNSEARCH_BIND=f"127.0.0.1:{api_port}",
-        VNSEARCH_INDEX_DIR=str(sample_index),
-        VNSEARCH_WORKERS="1",
-        VNSEARCH_THREADS="4",
-        VNSEARCH_CORS_ORIGINS=portal,
-        VNSEARCH_EVENTS_DIR=str(events),
-        VNSEARCH_CLICKS="1",
-        VNSEARCH_LOG_LEVEL="warning",
-    )
-    argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, APP]
-    server = Server(argv, env, api_port, tmp_path_factory.mktemp("api") / "log")
-    try:
-        server.wait_until("/readyz")
+    log = tmp_path_factory.mktemp("api") / "log"
+    with (
+        serve_directory(root) as portal,
+        api_server(
+            api_port,
+            sample_index,
+            log,
+            VNSEARCH_CORS_ORIGINS=portal,
+            VNSEARCH_EVENTS_DIR=str(events),
+            VNSEARCH_CLICKS="1",
+        ),
+    ):
         yield {"api": api, "portal": portal, "events": events}
-        assert server.stop() == 0
-        assert "Traceback" not in server.log()
-    finally:
-        server.kill()
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture

@@ -14,22 +14,15 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-import test_browser
-from test_browser import ARTIFACTS, CHROMIUM, TIMEOUT_MS
+from browser_support import ARTIFACTS, CHROMIUM, NO_CHROMIUM, phone_context
 
-# The gunicorn, browser and page fixtures (a page fails its test on a JavaScript
-# error, an alert() or a Content-Security-Policy violation).
-origins, api, browser, page = (
-    test_browser.origins,
-    test_browser.api,
-    test_browser.browser,
-    test_browser.page,
-)
+# The gunicorn, browser and page fixtures are in conftest.py (a page fails its
+# test on a JavaScript error, an alert() or a Content-Security-Policy violation).
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
 ]
 
 DAY = "2017-03-07"
@@ -260,8 +253,7 @@ def test_article_text_is_never_markup_and_unknown_ids_say_so(api, page):
 
 
 def test_article_view_on_a_phone(api, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = phone_context(browser)
     pg = context.new_page()
     pg.goto(api + "/#/doc/q5-2017-004")
     pg.locator(".news-list.related li").first.wait_for()

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from indexer.cli import main
-from indexer.store import IndexHome, Manifest
+from indexer.home import IndexHome, Manifest
+from indexer.lock import writer_lock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -136,7 +137,7 @@ def test_missing_index_exits_3(tmp_path: Path) -> None:
 def test_writer_busy_exits_75(built) -> None:
     source, index_dir = built
     home = IndexHome(index_dir)
-    with home.lock(wait=0, command="vnsearch index build (held by the test)"):
+    with writer_lock(home, wait=0, command="vnsearch index build (held by the test)"):
         for args in (("update", str(source)), ("delete", "d1"), ("rollback",),
                      ("build", str(source), "--workers", "1")):  # fmt: skip
             result = run(*args, "--index-dir", str(index_dir), "--wait", "0")

@@ -6,9 +6,10 @@ import random
 import threading
 from datetime import datetime
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.schema import VN_TZ
 from indexer.sources import Article
-from indexer.store import IndexHome, build
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 

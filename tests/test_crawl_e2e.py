@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from crawl_portal import SPECIAL_ARTICLES, Portal, PortalServer, make_article
 
-from indexer import analysis
+from indexer.analysis import segment
+from indexer.home import IndexHome
 from indexer.sources.crawlstore import read_crawl_store
-from indexer.store import IndexHome, update
+from indexer.update import update
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 
@@ -211,13 +212,13 @@ def test_recrawl_updates_only_what_changed(portal_run, monkeypatch):
 
     # The index update reads the store; pyvi runs for the changed and new articles only.
     segmented: list[str] = []
-    real = analysis.word_spans
+    real = segment.word_spans
 
     def counting(text: str):
         segmented.append(text)
         return real(text)
 
-    monkeypatch.setattr(analysis, "word_spans", counting)
+    monkeypatch.setattr(segment, "word_spans", counting)
     report = update(IndexHome(index_dir), read_crawl_store(index_dir / "crawl.sqlite"))
     assert (report.added, report.replaced, report.deleted) == (1, 1, 0 + 1)
     # Each segmented text is the title or the body of the changed or the new article.

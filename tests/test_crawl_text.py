@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from crawl_portal import article_html, make_article, to_cp1258, to_tcvn3
 
+from indexer.build import build
 from indexer.crawl.config import load_site, site_from_url
 from indexer.crawl.decode import decode_page
 from indexer.crawl.extract import extract_page
@@ -23,10 +24,11 @@ from indexer.crawl.legacy import (
     looks_tcvn3,
 )
 from indexer.crawl.urls import canonical, doc_id
+from indexer.home import IndexHome
 from indexer.sources import VN_TZ
 from indexer.sources.article import Article, Gone
-from indexer.sources.html import SiteRules
-from indexer.store import IndexHome, MassDelete, build, update
+from indexer.sources.html_rules import SiteRules
+from indexer.update import MassDelete, update
 
 WORDS = [
     "Việt Nam",
@@ -199,7 +201,8 @@ def test_site_selectors_from_the_html_source():
     HTML source's site file, gives the same article through the crawler."""
     from pathlib import Path
 
-    from indexer.sources.html import load_html_config, read_html_page
+    from indexer.sources.html import read_html_page
+    from indexer.sources.html_rules import load_html_config
 
     fixtures = Path(__file__).parent / "fixtures"
     page = fixtures / "html" / "quan5-tuyen-giao-2017.html"

@@ -6,82 +6,19 @@ httpx, then stops it with SIGTERM and checks that it exited cleanly.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FIXTURE_ARTICLES, ROOT
+from conftest import FIXTURE_ARTICLES
+from e2e_support import Server, clean_env, free_port
 
-from indexer.store import IndexHome, build
+from indexer.build import build
+from indexer.home import IndexHome
 from search_api.config import Config, ConfigError
 from search_api.server import APP, GUNICORN_CONFIG, gunicorn_command
-
-READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A gunicorn started in its own session, output kept in a log file."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path):
-        self.base = f"http://127.0.0.1:{port}"
-        self.log_path = log
-        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", "replace")
-
-    def wait_until(self, path: str, status: int = 200, timeout: float = READY_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        with httpx.Client(base_url=self.base, timeout=2.0) as http:
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, f"server exited early:\n{self.log()}"
-                try:
-                    last = http.get(path)
-                    if last.status_code == status:
-                        return
-                except httpx.TransportError as exc:
-                    last = exc
-                time.sleep(0.1)
-        pytest.fail(f"{path} not {status} after {timeout}s (last: {last!r}):\n{self.log()}")
-
-    def stop(self) -> int:
-        """SIGTERM, wait; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        """Last resort: SIGKILL the session this test started (master and workers)."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self._log.close()
 
 
 @pytest.fixture
@@ -98,13 +35,6 @@ def servers():
         server.kill()
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VNSEARCH_")}
-    env.pop("GUNICORN_CMD_ARGS", None)
-    env.update(extra)
-    return env
-
-
 # -- end to end ----------------------------------------------------------------------------------
 
 
@@ -116,7 +46,7 @@ def test_run_serves_search_and_stops_cleanly(servers, sample_index, tmp_path):
         "from search_api.server import run; "
         f"run(bind='127.0.0.1:{port}', workers=2, threads=4, index_dir={str(sample_index)!r})"
     )
-    server = servers([sys.executable, "-c", code], _clean_env(), port, tmp_path / "log")
+    server = servers([sys.executable, "-c", code], clean_env(), port, tmp_path / "log")
     server.wait_until("/readyz")
 
     with httpx.Client(base_url=server.base, timeout=5.0) as http:
@@ -154,7 +84,7 @@ def test_gunicorn_from_the_environment_picks_up_a_new_index(servers, tmp_path):
     port = free_port()
     index_dir = tmp_path / "index"
     portal = "https://quan5.example.gov.vn"
-    env = _clean_env(
+    env = clean_env(
         VNSEARCH_BIND=f"127.0.0.1:{port}",
         VNSEARCH_INDEX_DIR=str(index_dir),
         VNSEARCH_WORKERS="1",
@@ -196,7 +126,7 @@ def test_concurrent_requests_then_graceful_stop(servers, sample_index, tmp_path)
         bind=f"127.0.0.1:{port}",
         index_dir=sample_index,
         access_log=True,
-        environ=_clean_env(),
+        environ=clean_env(),
     )
     assert (config.workers, config.threads) == (2, 4)
     server = servers(argv, env, port, tmp_path / "log")

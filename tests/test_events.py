@@ -19,14 +19,8 @@ from hypothesis import strategies as st
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
 from search_api.engine.request import SearchRequest
-from search_api.events import (
-    COLUMNS,
-    MASK,
-    EventLog,
-    close_orphans,
-    mask_numbers,
-    normalized_query,
-)
+from search_api.event_records import COLUMNS, MASK, mask_numbers, normalized_query
+from search_api.events import EventLog, close_orphans
 
 
 def read_events(directory: Path) -> list[dict]:

@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
-from test_e2e_gunicorn import Server, _clean_env, free_port
+from e2e_support import Server, clean_env, free_port
 
 from indexer.cli import main
 from search_api.server import APP, GUNICORN_CONFIG
@@ -38,7 +38,7 @@ def _pids(directory: Path) -> set[str]:
 def test_several_workers_write_every_event_once(sample_index, tmp_path):
     events = tmp_path / "events"
     port = free_port()
-    env = _clean_env(
+    env = clean_env(
         VNSEARCH_BIND=f"127.0.0.1:{port}",
         VNSEARCH_INDEX_DIR=str(sample_index),
         VNSEARCH_WORKERS=str(WORKERS),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,51 +16,28 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import gunicorn_server, raw_request
 from helpers import tmpfs
-from test_e2e_gunicorn import Server, _clean_env, free_port
-from test_lifecycle import _children, article, cli, ids, write_jsonl
+from index_support import article, child_pids, cli, ids, write_jsonl
 
+from indexer.build import build
+from indexer.errors import StoreError
+from indexer.home import IndexHome
 from indexer.inspection import check
-from indexer.store import IndexHome, StoreError, build
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
-from search_api.server import gunicorn_command
 
 # -- the API under a real gunicorn ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def server(sample_index, tmp_path_factory):
-    port = free_port()
-    argv, env, _ = gunicorn_command(
-        bind=f"127.0.0.1:{port}", workers=2, threads=4, index_dir=sample_index,
-        environ=_clean_env(VNSEARCH_LOG_LEVEL="info"),
-    )  # fmt: skip
-    srv = Server(argv, env, port, tmp_path_factory.mktemp("faults") / "gunicorn.log")
-    try:
-        srv.wait_until("/readyz")
+    log = tmp_path_factory.mktemp("faults") / "gunicorn.log"
+    with gunicorn_server(sample_index, log, workers=2, threads=4, log_level="info") as srv:
         yield srv
-    finally:
-        srv.kill()
-
-
-def _raw(port: int, request: bytes) -> tuple[int, bytes, bytes]:
-    """Send bytes as they are (no client-side normalisation of the path);
-    returns status, headers and body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request)
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head, body
 
 
 CLOSE = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-
-
-def _port(server: Server) -> int:
-    return int(server.base.rsplit(":", 1)[1])
 
 
 @pytest.mark.e2e
@@ -88,24 +64,24 @@ def test_gunicorn_answers_name_no_version(server):
     ],
 )
 def test_no_path_escapes_under_gunicorn(server, target):
-    status, _, body = _raw(_port(server), b"GET " + target + CLOSE)
+    status, _, body = raw_request(server.port, b"GET " + target + CLOSE)
     assert status in (400, 404), (status, body[:200])
     assert b"root:" not in body
 
 
 @pytest.mark.e2e
 def test_size_limits_under_gunicorn(server):
-    port = _port(server)
+    port = server.port
     # Just over VNSEARCH_MAX_URL_LENGTH: our 414 problem.
     target = b"/v1/search?q=" + b"a" * 8000
-    status, head, body = _raw(port, b"GET " + target + CLOSE)
+    status, head, body = raw_request(port, b"GET " + target + CLOSE)
     assert status == 414 and b"application/problem+json" in head and b"uri_too_long" in body
     # Past gunicorn's own request-line limit: its own (HTML) 414, before the app.
     target = b"/v1/search?q=" + b"a" * 9000
-    status, head, body = _raw(port, b"GET " + target + CLOSE)
+    status, head, body = raw_request(port, b"GET " + target + CLOSE)
     assert status == 414 and b"problem+json" not in head and b"Traceback" not in body
     # A body on a GET: 413 before any work.
-    status, _, body = _raw(
+    status, _, body = raw_request(
         port,
         b"GET /v1/search?q=a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
         b"Connection: close\r\n\r\nhello",
@@ -122,7 +98,7 @@ def test_a_worker_sigkilled_under_load_is_replaced_and_retries_succeed(server):
     master starts a new one; the only failures are requests on the dead worker's
     connections, and each succeeds when retried once."""
     master = server.proc.pid
-    before = _children(master)
+    before = child_pids(master)
     assert len(before) == 2
     victim = min(before)
     stop = threading.Event()
@@ -155,7 +131,7 @@ def test_a_worker_sigkilled_under_load_is_replaced_and_retries_succeed(server):
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            now = _children(master)
+            now = child_pids(master)
             if len(now) == 2 and victim not in now:
                 break
             time.sleep(0.1)
@@ -164,7 +140,7 @@ def test_a_worker_sigkilled_under_load_is_replaced_and_retries_succeed(server):
         stop.set()
         for t in clients:
             t.join(30)
-    after = _children(master)
+    after = child_pids(master)
     print(f"worker {victim} killed; workers {sorted(before)} -> {sorted(after)}; {counts}")
     assert victim not in after and len(after) == 2, (before, after)
     assert counts["failed_retry"] == 0, counts

@@ -21,8 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import Article
-from indexer.store import IndexHome, build
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 20.0  # queries per second from the load thread

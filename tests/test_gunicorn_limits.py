@@ -10,28 +10,22 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import socket
 
 import pytest
 from conftest import ROOT
-from test_e2e_gunicorn import Server, _clean_env, free_port
+from e2e_support import gunicorn_server, raw_request
 
 import search_api.server as server_module
 from search_api.config import Config
-from search_api.server import exposure_warning, gunicorn_command
+from search_api.server import exposure_warning
 
 NGINX_CONF = ROOT / "deploy" / "nginx" / "vnsearch.conf"
 
 
 def _request(port: int, target: bytes) -> tuple[int, bytes, bytes]:
-    line = b"GET " + target + b" HTTP/1.1"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(line + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head.lower(), body
+    request = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    status, head, body = raw_request(port, request)
+    return status, head.lower(), body
 
 
 def _target(line_bytes: int) -> bytes:
@@ -42,17 +36,9 @@ def _target(line_bytes: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def gunicorn(sample_index, tmp_path_factory):
-    port = free_port()
-    argv, env, _ = gunicorn_command(
-        bind=f"127.0.0.1:{port}", workers=1, threads=2, index_dir=sample_index,
-        environ=_clean_env(VNSEARCH_LOG_LEVEL="warning"),
-    )  # fmt: skip
-    srv = Server(argv, env, port, tmp_path_factory.mktemp("gunicorn-limits") / "gunicorn.log")
-    try:
-        srv.wait_until("/readyz")
-        yield port
-    finally:
-        srv.kill()
+    log = tmp_path_factory.mktemp("gunicorn-limits") / "gunicorn.log"
+    with gunicorn_server(sample_index, log, workers=1, threads=2, log_level="warning") as srv:
+        yield srv.port
 
 
 @pytest.mark.e2e

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import READERS, Article, HtmlReader, Rejection, read_sources
 from indexer.sources.dates import VN_TZ
-from indexer.sources.html import HtmlConfig, SiteRules, load_html_config, parse_html_page
-from indexer.store import IndexHome, build
+from indexer.sources.html import parse_html_page
+from indexer.sources.html_rules import HtmlConfig, SiteRules, load_html_config
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 

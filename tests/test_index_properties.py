@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from indexer.analysis import fold
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.inspection import check, stats
 from indexer.schema import VN_TZ, date_parts
 from indexer.sources import Article
-from indexer.store import IndexHome, build, delete, update
+from indexer.update import delete, update
 from search_api.engine.request import FACETS
 
 WORDS = ("nhà", "sông", "mưa", "gió", "trường")

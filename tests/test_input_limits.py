@@ -18,7 +18,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
+from indexer.build import build
 from indexer.cli import main
+from indexer.home import IndexHome
 from indexer.sources import (
     READERS,
     Article,
@@ -29,7 +31,6 @@ from indexer.sources import (
 )
 from indexer.sources.html import nesting_depth
 from indexer.sources.limits import BlankRun, read_lines
-from indexer.store import IndexHome, build
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -128,7 +129,7 @@ def test_the_body_walk_has_no_recursion_limit(tmp_path: Path) -> None:
 
 def test_a_crawled_page_nested_too_deep_is_no_article_not_a_crash() -> None:
     from indexer.crawl.extract import extract_page
-    from indexer.sources.html import SiteRules
+    from indexer.sources.html_rules import SiteRules
 
     got = extract_page(
         nested_page(5000), url="https://p.example.vn/a", doc_id="a", site="p",
@@ -340,9 +341,9 @@ def test_the_whole_corpus_is_read_untouched_by_the_default_limits() -> None:
 def test_rejections_are_all_counted_but_only_the_first_ones_kept(tmp_path, monkeypatch):
     """A feed of many broken lines costs a count per line, not a kept reason per
     line: the summary's arithmetic stays true past the cap."""
-    import indexer.store
+    import indexer.report
 
-    monkeypatch.setattr(indexer.store, "KEPT_REJECTIONS", 5)
+    monkeypatch.setattr(indexer.report, "KEPT_REJECTIONS", 5)
     feed = tmp_path / "broken.jsonl"
     feed.write_bytes(b"".join([row(1), *(b"{not json\n" for _ in range(40)), row(2)]))
     report = build(IndexHome(tmp_path / "index"), read_sources([feed]))

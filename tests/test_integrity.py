@@ -22,14 +22,18 @@ from click.testing import CliRunner, Result
 from helpers import assert_problem, client_for, tmpfs
 from replica_support import PUBLISHER, TRUSTED
 
+from indexer.build import build
 from indexer.cli import main
+from indexer.errors import StoreError
 from indexer.faults import ENV
+from indexer.home import IndexHome, Manifest
 from indexer.inspection import check, stats
-from indexer.replica import publish, pull
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
 from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from indexer.store import IndexHome, Manifest, StoreError, build, delete, update
+from indexer.update import delete, update
 from search_api.engine.browse import RELATED_TEXT_CHARS
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService

@@ -4,7 +4,6 @@ builds fail or are killed, and that readers keep being served throughout."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -12,90 +11,27 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from index_support import article, child_pids, cli, eventually, ids, write_jsonl
 
 import indexer.analysis as analysis
-import indexer.store as store
+import indexer.build as building
+import indexer.update as updating
+import indexer.writer as writing
+from indexer.analysis import segment
+from indexer.build import build
+from indexer.errors import StoreError, WriterBusy
+from indexer.generations import rollback, switch
+from indexer.home import CURRENT, LOCK, IndexHome, Manifest
 from indexer.inspection import check
-from indexer.schema import FIELD_FORMS, VN_TZ, article_hash, to_document
+from indexer.lock import writer_lock
+from indexer.schema import FIELD_FORMS, article_hash, to_document
 from indexer.sources import Article, Rejection, read_sources
-from indexer.store import (
-    CURRENT,
-    LOCK,
-    IndexHome,
-    Manifest,
-    NothingRead,
-    StoreError,
-    WriterBusy,
-    build,
-    delete,
-    update,
-)
+from indexer.update import NothingRead, delete, update
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
-
-ROOT = Path(__file__).resolve().parents[1]
-
-TEXT = (
-    "công tác tuyên giáo quận ủy hội nghị triển khai nhân dân phường thành phố "
-    "giáo dục văn hóa xã hội kinh tế đầu tư xây dựng giao thông môi trường y tế"
-)
-SYLLABLES = TEXT.split(" ")
-
-
-def article(i: int, *, words: int = 60, tag: str = "", **kw) -> Article:
-    """A small synthetic article; ``tag`` is a word found only in this version."""
-    body = " ".join(SYLLABLES[(i * 7 + k) % len(SYLLABLES)] for k in range(words))
-    kw.setdefault("published", datetime(2017, 3, 1 + i % 28, 8, 0, tzinfo=VN_TZ))
-    kw.setdefault("site", "quan5")
-    kw.setdefault("category", "Tin tức sự kiện")
-    return Article(
-        id=f"a{i}",
-        title=f"Bản tin số {i} {tag}".strip(),
-        body=f"{body}. {tag}".strip(),
-        **kw,
-    )
-
-
-def write_jsonl(path: Path, articles: list[Article]) -> Path:
-    with open(path, "w", encoding="utf-8") as f:
-        for a in articles:
-            row = {"id": a.id, "title": a.title, "body": a.body, "site": a.site}
-            if a.category:
-                row["category"] = a.category
-            if a.published:
-                row["published"] = a.published.isoformat()
-            if a.views is not None:
-                row["views"] = a.views
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
-
-
-def ids(svc: SearchService, q: str = "") -> set[str]:
-    res = svc.search(SearchRequest(q=q, per_page=50))
-    return {h["id"] for h in res["hits"]}
-
-
-def eventually(svc: SearchService, q: str, expected: set[str], timeout: float = 5.0) -> set[str]:
-    """What the service answers once it has caught up with the index (it may swap
-    snapshots in the background), or what it still answers at the timeout."""
-    deadline = time.monotonic() + timeout
-    while (got := ids(svc, q)) != expected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return got
-
-
-def cli(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        **kw,
-    )
 
 
 @pytest.fixture
@@ -147,19 +83,6 @@ def test_next_build_removes_leftovers_and_succeeds(home: IndexHome) -> None:
         svc.close()
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -208,7 +131,7 @@ def test_sigkilled_build_leaves_live_generation_serving(tmp_path: Path, workers:
                  "--workers", str(workers)) as proc:  # fmt: skip
 
             def halfway(count: int) -> bool:
-                children.update(_children(proc.pid))
+                children.update(child_pids(proc.pid))
                 # With sub-writers the parent reads ahead: wait until they work.
                 return count >= 150 and (workers == 1 or len(children) >= workers)
 
@@ -253,11 +176,11 @@ def test_rollback_switches_back_and_next_build_drops_the_bad_one(tmp_path: Path)
     svc = SearchService(str(home.path), refresh_interval=0)
     try:
         assert ids(svc) == {"a2"}
-        assert home.rollback() == "g000001"
+        assert rollback(home) == "g000001"
         assert home.current_name() == "g000001"
         assert eventually(svc, "", {"a1"}) == {"a1"}
         with pytest.raises(StoreError, match="no previous generation"):
-            home.rollback()
+            rollback(home)
         build(home, [article(3)])
         # The rolled-back-to generation is the one to return to; the bad one goes.
         assert home.generations() == ["g000001", "g000003"]
@@ -275,7 +198,7 @@ def test_update_adds_replaces_and_skips_unchanged(home: IndexHome, monkeypatch) 
         calls.append(a.id)
         return to_document(a)
 
-    monkeypatch.setattr(store, "to_document", counting)
+    monkeypatch.setattr(updating, "to_document", counting)
     svc = SearchService(str(home.path), refresh_interval=0)
     try:
         items = [article(0), article(1, tag="sửa"), article(2), article(3)]
@@ -332,8 +255,8 @@ def _no_pyvi(text: str):
 
 def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) -> None:
     before = _terms(home)
-    monkeypatch.setattr(analysis, "word_spans", _no_pyvi)
-    analysis._WORD_CACHE.clear()
+    monkeypatch.setattr(segment, "word_spans", _no_pyvi)
+    segment._WORD_CACHE.clear()
     report = update(home, [article(0, views=99), article(1, views=5), article(2)])
     assert (report.replaced, report.views_only, report.unchanged) == (2, 2, 1)
     assert "replaced 2 (2 view counts only)" in report.summary()
@@ -352,7 +275,7 @@ def test_views_alone_refresh_without_resegmenting(home: IndexHome, monkeypatch) 
 
 
 def test_views_refresh_in_parallel_keeps_the_same_terms(home: IndexHome) -> None:
-    many = [article(i, words=20) for i in range(store.PARALLEL_THRESHOLD + 20)]
+    many = [article(i, words=20) for i in range(writing.PARALLEL_THRESHOLD + 20)]
     update(home, many, workers=2)
     before = _terms(home)
     report = update(home, [article(i, words=20, views=i) for i in range(len(many))], workers=2)
@@ -362,14 +285,14 @@ def test_views_refresh_in_parallel_keeps_the_same_terms(home: IndexHome) -> None
 
 def test_views_refresh_of_an_index_without_stored_segmentation(tmp_path, monkeypatch) -> None:
     # Indexes built before `seg` existed: their documents are segmented again.
-    old_schema = store.build_schema
+    old_schema = building.build_schema
 
     def without_seg():
         schema = old_schema()
         schema.remove("seg")
         return schema
 
-    monkeypatch.setattr(store, "build_schema", without_seg)
+    monkeypatch.setattr(building, "build_schema", without_seg)
     home = IndexHome(tmp_path / "index")
     build(home, [article(i) for i in range(3)])
     before = _terms(home)
@@ -437,7 +360,7 @@ def test_delete_by_id(home: IndexHome) -> None:
 
 
 def test_large_update_uses_parallel_writer(home: IndexHome) -> None:
-    many = [article(i, words=20) for i in range(store.PARALLEL_THRESHOLD + 20)]
+    many = [article(i, words=20) for i in range(writing.PARALLEL_THRESHOLD + 20)]
     report = update(home, many, workers=2)
     assert (report.added, report.replaced) == (len(many) - 3, 3)
     assert Manifest.read(home.current_dir()).doc_count == len(many)
@@ -447,7 +370,7 @@ def test_large_update_uses_parallel_writer(home: IndexHome) -> None:
 
 
 def test_second_writer_fails_fast_and_names_the_holder(home: IndexHome) -> None:
-    with home.lock(wait=0, command="vnsearch index build test"):
+    with writer_lock(home, wait=0, command="vnsearch index build test"):
         with pytest.raises(WriterBusy) as err:
             update(home, [article(7)], wait=0)
         assert err.value.exit_code == 75
@@ -492,8 +415,9 @@ def _lock_note(home: IndexHome) -> str:
 def test_lock_of_a_killed_process_is_not_stale(tmp_path: Path) -> None:
     home = IndexHome(tmp_path / "index")
     code = (
-        "import sys, time\nfrom indexer.store import IndexHome\n"
-        "with IndexHome(sys.argv[1]).lock(wait=0):\n"
+        "import sys, time\nfrom indexer.home import IndexHome\n"
+        "from indexer.lock import writer_lock\n"
+        "with writer_lock(IndexHome(sys.argv[1]), wait=0):\n"
         "    print('locked', flush=True)\n    time.sleep(60)\n"
     )
     with subprocess.Popen(
@@ -501,11 +425,11 @@ def test_lock_of_a_killed_process_is_not_stale(tmp_path: Path) -> None:
     ) as holder:
         try:
             assert holder.stdout.readline() == b"locked\n"
-            with pytest.raises(WriterBusy), home.lock(wait=0):
+            with pytest.raises(WriterBusy), writer_lock(home, wait=0):
                 pass
         finally:
             holder.kill()
-    with home.lock(wait=0):  # the kernel released the flock
+    with writer_lock(home, wait=0):  # the kernel released the flock
         pass
 
 
@@ -553,7 +477,7 @@ def test_100_switches_do_not_leak_file_handles(tmp_path: Path) -> None:
         assert ids(svc) == {"a2"}
         before = _open_fds()
         for n in range(100):
-            home.switch(first if n % 2 == 0 else second)
+            switch(home, first if n % 2 == 0 else second)
             expected = {"a1"} if n % 2 == 0 else {"a2"}
             assert eventually(svc, "", expected) == expected
         # New commits in the live generation replace the snapshot as well.

@@ -6,17 +6,21 @@ documented limits are the enforced ones)."""
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qsl, urlencode
 
 import falcon.testing
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_core import Config as OpenAPIConfig
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import ImmutableMultiDict
 
-from search_api import openapi
+from indexer.sources.dates import MAX_YEAR, MIN_YEAR
+from search_api import clicks, openapi, params, suggest
 from search_api.app import create_app
 from search_api.config import Config, env_name
 from search_api.errors import PROBLEM_JSON, TITLES
@@ -157,6 +161,52 @@ def test_limits_come_from_the_config():
     served = client.simulate_get("/openapi.json").json
     served_params = {p["name"]: p for p in served["paths"]["/v1/search"]["get"]["parameters"]}
     assert served_params["per_page"]["schema"]["maximum"] == 7
+
+
+def test_limits_and_patterns_come_from_the_constants_the_api_enforces():
+    """The document states no limit of its own: each one is the constant
+    search_api.params (or the module that enforces it) uses."""
+    c = Config()
+    doc = openapi.build(c)
+    ops = {path: item["get"] for path, item in doc["paths"].items() if "get" in item}
+
+    def query(path: str) -> dict:
+        return {p["name"]: p["schema"] for p in ops[path]["parameters"]}
+
+    for what in ("neighbors", "related"):
+        n = query(f"/v1/documents/{{doc_id}}/{what}")["n"]
+        assert (n["maximum"], n["default"]) == (params.MAX_LIST_N, params.DEFAULT_LIST_N)
+    calendar = query("/v1/calendar")
+    assert (calendar["year"]["minimum"], calendar["year"]["maximum"]) == (MIN_YEAR, MAX_YEAR)
+    month = calendar["month"]
+    assert (month["minimum"], month["maximum"]) == (params.FIRST_MONTH, params.LAST_MONTH)
+    search = query("/v1/search")
+    assert search["year"]["items"]["pattern"] == f"^{params.YEAR_PATTERN}$"
+    assert search["month"]["items"]["pattern"] == f"^{params.MONTH_PATTERN}$"
+    assert search["per_page"]["default"] == min(params.DEFAULT_PER_PAGE, c.max_per_page)
+    assert search["sort"]["default"] == params.DEFAULT_SORT
+    for name in ("from", "to"):
+        assert search[name]["pattern"] == f"^({params.year_range_pattern(MIN_YEAR, MAX_YEAR)})-"
+    limit = query("/v1/suggest")["limit"]
+    assert (limit["maximum"], limit["default"]) == (suggest.MAX_LIMIT, suggest.DEFAULT_LIMIT)
+    post = openapi.build(Config(clicks=True, events_dir="events"))["paths"]["/v1/clicks"]["post"]
+    click = post["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert click["id"]["maxLength"] == clicks.MAX_ID_CHARS
+    assert f"At most {clicks.MAX_BYTES} bytes" in post["description"]
+
+
+def test_the_year_range_pattern_of_the_shipped_range():
+    assert params.year_range_pattern(1900, 2200) == "19[0-9]{2}|2[01][0-9]{2}|2200"
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.integers(0, 9999), st.integers(0, 9999))
+def test_the_year_range_pattern_matches_exactly_the_range(a: int, b: int):
+    low, high = min(a, b), max(a, b)
+    pattern = re.compile(f"^({params.year_range_pattern(low, high)})$")
+    for year in {0, 9999, low - 1, low, low + 1, high - 1, high, high + 1, (low + high) // 2}:
+        if 0 <= year <= 9999:
+            assert bool(pattern.match(f"{year:04d}")) == (low <= year <= high), year
 
 
 def test_every_route_is_documented(client, spec):

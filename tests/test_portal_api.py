@@ -15,7 +15,8 @@ import pytest
 from conftest import FIXTURE_ARTICLES
 from helpers import assert_problem, assert_security_headers
 
-from indexer.store import IndexHome, build
+from indexer.build import build
+from indexer.home import IndexHome
 from search_api.app import create_app
 from search_api.config import Config, ConfigError
 from search_api.engine import titles as titles_module

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 import pytest
-from test_e2e_gunicorn import Server, free_port
+from e2e_support import Server, free_port
 
 from search_api.server import APP, GUNICORN_CONFIG
 

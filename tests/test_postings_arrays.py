@@ -17,8 +17,10 @@ from whoosh.index import TOC
 
 import indexer.postings_arrays as postings_arrays
 import search_api.engine.snapshot as snapshot_mod
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.sources import read_sources
-from indexer.store import IndexHome, build, delete, update
+from indexer.update import delete, update
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 from search_api.engine.snapshot import Snapshot

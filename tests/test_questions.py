@@ -56,7 +56,8 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def question_index(tmp_path_factory) -> Path:
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     home = IndexHome(tmp_path_factory.mktemp("questions") / "ix")
     build(home, DOCS, workers=1)
@@ -102,7 +103,8 @@ def test_a_question_word_makes_a_short_query_a_question(svc):
 
 
 def test_exact_diacritics_still_rank_first_in_a_question(tmp_path):
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     docs = [
         Article(

@@ -59,7 +59,8 @@ def test_abbreviation_dictionary_is_two_way_and_configurable(tmp_path):
 
 
 def test_the_abbreviations_setting_is_read_by_the_config_and_used_by_the_api(tmp_path):
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
     from search_api.config import Config, ConfigError
     from tests.helpers import client_for
 
@@ -131,7 +132,8 @@ class TestOnSampleCorpus:
         assert res["did_you_mean"] in ("ủy ban nhân dân", "uỷ ban nhân dân")
 
     def test_accented_ranks_exact_then_tone_then_folded(self, tmp_path):
-        from indexer.store import IndexHome, build
+        from indexer.build import build
+        from indexer.home import IndexHome
 
         when = datetime(2020, 1, 1, tzinfo=VN_TZ)
         docs = [
@@ -172,7 +174,8 @@ RUN_TEXT = "Kĩ thuật, nhà làm: Kỹ thuật nhà... làm bánh; nhà của 
 
 @pytest.fixture(scope="module")
 def run_index(tmp_path_factory) -> Path:
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     docs = [
         Article("runs", "Tin", RUN_TEXT),
@@ -233,7 +236,8 @@ PROXIMITY_DOCS = [
 
 @pytest.fixture(scope="module")
 def proximity_index(tmp_path_factory) -> Path:
-    from indexer.store import IndexHome, build
+    from indexer.build import build
+    from indexer.home import IndexHome
 
     when = datetime(2020, 1, 1, tzinfo=VN_TZ)
     docs = [Article(i, t, b, published=when) for i, t, b in PROXIMITY_DOCS]

@@ -23,9 +23,13 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURE_ARTICLES, ROOT
 from replica_support import PUBLISHER, TRUSTED, write_pair
 
-from indexer import replica
+from indexer.build import build
 from indexer.cli import main
-from indexer.replica import (
+from indexer.generations import rollback
+from indexer.home import MANIFEST, IndexHome
+from indexer.lock import writer_lock
+from indexer.replica import pulling
+from indexer.replica.publication import (
     LATEST,
     PUBLISHED,
     PULLED,
@@ -33,11 +37,11 @@ from indexer.replica import (
     CorruptPublication,
     Publication,
     ReplicaError,
-    publish,
-    pull,
 )
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
 from indexer.schema import SCHEMA_VERSION
-from indexer.store import MANIFEST, IndexHome, build, update
+from indexer.update import update
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 
@@ -95,14 +99,14 @@ class CopySpy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, dist: Path):
         self.files: dict[str, int] = {}
-        real = replica._fetch
+        real = pulling._fetch
 
         def spy(source, entry, dst, deadline) -> str:
             digest = real(source, entry, dst, deadline)
             self.files[entry.name] = entry.size
             return digest
 
-        monkeypatch.setattr(replica, "_fetch", spy)
+        monkeypatch.setattr(pulling, "_fetch", spy)
 
     @property
     def bytes(self) -> int:
@@ -272,8 +276,8 @@ def test_a_damaged_local_file_is_fetched_again_not_reused(
     # g000001 is kept for rollback; one of its segments gets damaged on this host.
     segments = sorted((host.path / "g000001").glob("*.seg"))
     _damage_in_place_of(segments[0])
-    with origin.lock():
-        origin.rollback()
+    with writer_lock(origin):
+        rollback(origin)
     publish(origin, dist, signer=PUBLISHER)  # the fleet rolls back to g000001.1
 
     spy = CopySpy(monkeypatch, dist)
@@ -406,7 +410,7 @@ def test_missing_file_is_never_made_live(serving) -> None:
 
 def test_copy_interrupted_midway_is_never_made_live(serving, monkeypatch) -> None:
     _, pub_dir, host = serving
-    real = replica._fetch
+    real = pulling._fetch
     calls = []
 
     def failing(source, entry, dst: Path, deadline) -> str:
@@ -416,11 +420,11 @@ def test_copy_interrupted_midway_is_never_made_live(serving, monkeypatch) -> Non
             raise OSError(28, "No space left on device")
         return real(source, entry, dst, deadline)
 
-    monkeypatch.setattr(replica, "_fetch", failing)
+    monkeypatch.setattr(pulling, "_fetch", failing)
     with pytest.raises(OSError, match="No space left"):
         pull(host, pub_dir.parent, trusted=TRUSTED)
     assert_still_serving_g1(host)
-    monkeypatch.setattr(replica, "_fetch", real)
+    monkeypatch.setattr(pulling, "_fetch", real)
     assert pull(host, pub_dir.parent, trusted=TRUSTED).generation == "g000002"
 
 
@@ -510,8 +514,8 @@ def test_fleet_rollback_by_republishing_the_previous_generation(
     pull(host, dist, trusted=TRUSTED)
     assert host.current_name() == "g000002"
 
-    with origin.lock():
-        assert origin.rollback() == "g000001"
+    with writer_lock(origin):
+        assert rollback(origin) == "g000001"
     again = publish(origin, dist, signer=PUBLISHER)
     assert again.already_published and again.publication == "g000001.1"
     spy = CopySpy(monkeypatch, dist)

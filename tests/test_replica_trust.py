@@ -28,9 +28,13 @@ from click.testing import CliRunner
 from conftest import FIXTURE_ARTICLES, ROOT
 from replica_support import PUBLISHER, TRUSTED, other_signer, write_pair
 
-from indexer import replica
+from indexer.build import build
 from indexer.cli import main
-from indexer.replica import (
+from indexer.generations import rollback
+from indexer.home import IndexHome
+from indexer.lock import writer_lock
+from indexer.replica import pulling
+from indexer.replica.publication import (
     LATEST,
     PUBLISHED,
     PULLED,
@@ -39,11 +43,10 @@ from indexer.replica import (
     Publication,
     ReplicaError,
     Unauthenticated,
-    publish,
-    pull,
 )
+from indexer.replica.publishing import publish
+from indexer.replica.pulling import pull
 from indexer.signing import KeyFileError, generate, load_signing_key, load_trusted
-from indexer.store import IndexHome, build
 
 EXTRA = replace(
     FIXTURE_ARTICLES[0],
@@ -278,8 +281,8 @@ def test_an_older_signed_publication_put_back_is_refused_and_a_rollback_is_not(
         pull(host, dist, trusted=TRUSTED)
     assert host.current_name() == "g000002"
     # The operator's rollback signs g000001.1 anew: the fleet follows.
-    with origin.lock():
-        origin.rollback()
+    with writer_lock(origin):
+        rollback(origin)
     again = publish(origin, dist, signer=PUBLISHER)
     assert again.already_published and again.publication == "g000001.1"
     assert TRUSTED.verify(
@@ -303,7 +306,7 @@ def test_a_pull_retries_once_when_it_reads_between_the_two_renames_of_a_republic
         slept.append(seconds)
         (pub_dir / SIGNATURE).write_bytes(good_sig)  # the publisher's second rename
 
-    monkeypatch.setattr(replica.time, "sleep", sleep)
+    monkeypatch.setattr(pulling.time, "sleep", sleep)
     assert pull(host, dist, trusted=TRUSTED).generation == "g000002"
     assert slept == [0.5]
 
@@ -431,7 +434,7 @@ def test_free_space_is_checked_against_the_signed_total_before_copying(
     (pub_dir / PUBLISHED).write_bytes(raw)
     (pub_dir / SIGNATURE).write_bytes(PUBLISHER.sign(raw))
     fetched = []
-    monkeypatch.setattr(replica, "_fetch", lambda *a: fetched.append(a) or "")
+    monkeypatch.setattr(pulling, "_fetch", lambda *a: fetched.append(a) or "")
     with pytest.raises(ReplicaError, match=r"needs 1024\.0 TB on the filesystem") as caught:
         pull(host, dist, trusted=TRUSTED)
     assert caught.value.exit_code == 1 and PUBLISHED in str(caught.value)
@@ -455,7 +458,7 @@ def test_publish_does_not_follow_links_planted_in_the_previous_publication(
     """The indexing host links unchanged segments from the previous publication;
     a planted /dev/zero there must neither hang it nor get published."""
     dist, pub_dir, host = serving
-    from indexer.store import update
+    from indexer.update import update
 
     seg = _segment(pub_dir)
     _replace_with_symlink(seg, "/dev/zero")
@@ -508,7 +511,7 @@ def test_pull_loop_reads_the_trusted_keys_afresh_at_every_poll(
     """A key added to the --verify-key directory counts without a restart."""
     import threading
 
-    from indexer.replica import pull_loop
+    from indexer.replica.pulling import pull_loop
 
     trusted_dir, spare = tmp_path / "trusted", tmp_path / "spare"
     generate(trusted_dir, "old")

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from indexer.build import build
+from indexer.home import IndexHome
 from indexer.schema import VN_TZ
 from indexer.sources import Article, read_sources
-from indexer.store import IndexHome, build
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 
@@ -235,7 +236,7 @@ def test_segment_without_dated_documents(tmp_path):
     ]
     home = IndexHome(tmp_path / "index")
     build(home, undated, workers=1)
-    from indexer.store import update  # a second segment, with dates
+    from indexer.update import update  # a second segment, with dates
 
     update(home, [_a("d1", "Tin mới về thủ tục", "Thủ tục hành chính được rút gọn.")])
     svc = SearchService(str(home.path), background=False)

@@ -113,17 +113,12 @@ def crawl_command(
     usage · 4 nothing indexed, or a mass delete refused (the index is
     unchanged) · 75 another writer holds the index.
     """
+    from indexer.build import NothingIndexed, build
     from indexer.cli import _fail, _print_rejections
+    from indexer.errors import IndexMissing, StoreError
+    from indexer.home import IndexHome
     from indexer.sources.crawlstore import read_crawl_store
-    from indexer.store import (
-        IndexHome,
-        IndexMissing,
-        NothingIndexed,
-        NothingRead,
-        StoreError,
-        build,
-        update,
-    )
+    from indexer.update import NothingRead, update
 
     from .run import crawl
 

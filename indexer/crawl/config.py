@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from indexer.sources.html import SiteRules, _rules
+from indexer.sources.html_rules import SiteRules, site_rules
 
 from .urls import DEFAULT_STRIP_PARAMS, canonical, host_of
 
@@ -185,7 +185,7 @@ def load_site(path: str | Path) -> SiteConfig:
     for section, keys in sections.items():
         table = data.get(section, {})
         if keys is None:
-            values["rules"] = _rules(table, SiteRules(), f"{path}: [{section}]", site=False)
+            values["rules"] = site_rules(table, SiteRules(), f"{path}: [{section}]", site=False)
             continue
         for key, value in table.items():
             if key not in keys:

@@ -23,7 +23,8 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer.sources.article import Article
-from indexer.sources.html import SiteRules, _lines, parse_html_page
+from indexer.sources.html import _lines, parse_html_page
+from indexer.sources.html_rules import SiteRules
 from indexer.sources.portal import parse_portal_page
 
 __all__ = ["Extracted", "extract_page", "page_links"]

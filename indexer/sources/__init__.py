@@ -16,7 +16,8 @@ from pathlib import Path
 from .article import Article, Gone, Rejection
 from .crawlstore import read_crawl_store
 from .dates import VN_TZ, parse_date
-from .html import HtmlConfig, HtmlReader, read_html_page
+from .html import HtmlReader, read_html_page
+from .html_rules import HtmlConfig
 from .jsonl import read_jsonl
 from .limits import ReadLimits
 from .portal import parse_portal_page, read_portal_page
@@ -98,7 +99,9 @@ def _reader_for(path: Path, readers: dict[str, Reader] = READERS) -> Reader | No
     return None
 
 
-def _read_file(path: Path, readers: dict[str, Reader] = READERS) -> Iterator[Article | Rejection]:
+def _read_file(
+    path: Path, readers: dict[str, Reader] = READERS
+) -> Iterator[Article | Gone | Rejection]:
     reader = _reader_for(path, readers)
     if reader is None:
         kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
@@ -111,7 +114,7 @@ def _read_file(path: Path, readers: dict[str, Reader] = READERS) -> Iterator[Art
 
 def _walk(
     directory: Path, *, seen: set[tuple[int, int]], readers: dict[str, Reader] = READERS
-) -> Iterator[Article | Rejection]:
+) -> Iterator[Article | Gone | Rejection]:
     try:
         info = directory.stat()
         entries = sorted(directory.iterdir(), key=lambda p: p.name)

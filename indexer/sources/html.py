@@ -19,20 +19,7 @@ non-empty value; ``<meta>`` gives its ``content``, ``<link>`` its ``href``,
 
 The id is the file name without its extension, as for portal text pages.
 
-Selectors can be set per site in a small TOML file (``--html-config FILE``)::
-
-    [default]                      # overrides the built-in defaults for every page
-    remove = [".banner", "#ctl00_Footer"]
-
-    [[site]]
-    name = "quan5"                 # stored as the documents' site
-    match = ["*quan5*"]            # globs on the file path or the page URL
-    body = ["#ctl00_PlaceHolderMain_RichHtmlField"]
-    published = ["#ctl00_PlaceHolderMain_lblDate"]
-
-Keys: ``title``, ``published``, ``category``, ``body``, ``url``, ``remove`` (lists
-of selectors; a string is a list of one) and, in ``[[site]]``, ``name`` and
-``match``. The first matching site wins; its keys replace the default lists.
+Per-site selectors are in :mod:`indexer.sources.html_rules`.
 
 The parser is selectolax (Lexbor): a complete HTML5 parser with CSS selectors
 built in, one small wheel with no dependencies, and fast (a page parses in
@@ -43,11 +30,9 @@ SharePoint-era portal layouts and pulls in a dozen dependencies.
 
 from __future__ import annotations
 
-import fnmatch
 import re
-import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,141 +41,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .article import Article, Rejection
 from .dates import parse_date
+from .html_rules import HtmlConfig, SiteRules
 from .limits import PageTooLarge, ReadLimits, limit_name, oversized_field, read_page
 from .portal import _is_stop
 
-__all__ = ["HtmlConfig", "HtmlReader", "SiteRules", "load_html_config", "read_html_page"]
-
-_SELECTOR_KEYS = ("title", "published", "category", "body", "url", "remove")
-
-
-@dataclass(frozen=True)
-class SiteRules:
-    """Selectors for one kind of page (see the module docstring)."""
-
-    title: tuple[str, ...] = (
-        "meta[property='og:title']",
-        "meta[name='twitter:title']",
-        "h1",
-        "title",
-    )
-    published: tuple[str, ...] = (
-        "meta[property='article:published_time']",
-        "meta[itemprop='datePublished']",
-        "meta[name='pubdate']",
-        "meta[name='publishdate']",
-        "time[datetime]",
-        "[itemprop='datePublished']",
-        # Not [id*='date']: it matches SharePoint's ubiquitous "UpdatePanel".
-        "[id*='Date']",
-        "[class*='date']",
-        "[class*='time']",
-    )
-    category: tuple[str, ...] = (
-        "meta[property='article:section']",
-        "[class*='breadcrumb'] a",
-        "[class*='breadcrumb'] li",
-        ".ms-sitemapdirectional a",
-        ".ms-sitemapdirectional",
-    )
-    body: tuple[str, ...] = (
-        "[itemprop='articleBody']",
-        "article .content",
-        "article .detail-content",
-        ".article-content",
-        ".detail-content",
-        ".fck_detail",
-        ".ms-rtestate-field",
-        "[id*='RichHtmlField']",
-        "article",
-    )
-    url: tuple[str, ...] = ("meta[property='og:url']", "link[rel='canonical']")
-    remove: tuple[str, ...] = (
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "iframe",
-        # Not "form": ASP.NET/SharePoint pages wrap the whole page in one <form>.
-        "nav",
-        "button",
-        "select",
-        "input",
-        "figure figcaption",
-        "[class*='author']",
-        "[class*='byline']",
-        "[class*='share']",
-        "[class*='social']",
-        "[class*='related']",
-        "[class*='comment']",
-    )
-    name: str | None = None
-    match: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class HtmlConfig:
-    default: SiteRules = field(default_factory=SiteRules)
-    sites: tuple[SiteRules, ...] = ()
-
-    def rules_for(self, path: str, url: str | None) -> SiteRules:
-        for site in self.sites:
-            for pattern in site.match:
-                if fnmatch.fnmatch(path, pattern) or (url and fnmatch.fnmatch(url, pattern)):
-                    return site
-        return self.default
-
-
-def _selectors(value, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{where}: expected a selector or a list of selectors")
-    for selector in value:
-        try:
-            LexborHTMLParser("<p></p>").css(selector)
-        except Exception as exc:
-            raise ValueError(f"{where}: invalid CSS selector {selector!r}: {exc}") from None
-    return tuple(value)
-
-
-def _rules(table: dict, base: SiteRules, where: str, *, site: bool) -> SiteRules:
-    allowed = set(_SELECTOR_KEYS) | ({"name", "match"} if site else set())
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown key {unknown[0]!r}; expected one of {sorted(allowed)}")
-    changes = {k: _selectors(v, f"{where}.{k}") for k, v in table.items() if k in _SELECTOR_KEYS}
-    if site:
-        if not isinstance(table.get("name"), str) or not table["name"].strip():
-            raise ValueError(f"{where}: 'name' (a non-empty string) is required")
-        changes["name"] = table["name"].strip()
-        if not table.get("match"):
-            raise ValueError(f"{where}: 'match' (globs on the file path or URL) is required")
-        match = table["match"]
-        changes["match"] = (match,) if isinstance(match, str) else tuple(match)
-    return replace(base, **changes)
-
-
-def load_html_config(path: str | Path) -> HtmlConfig:
-    """Read a TOML selector file; ``ValueError`` names the bad key."""
-    try:
-        data = tomllib.loads(Path(path).read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"default", "site"})
-    if unknown:
-        raise ValueError(f"{path}: unknown table {unknown[0]!r}; expected [default] or [[site]]")
-    default = _rules(data.get("default", {}), SiteRules(), f"{path}: [default]", site=False)
-    sites = data.get("site", [])
-    if not isinstance(sites, list):
-        raise ValueError(f"{path}: write sites as [[site]] tables")
-    return HtmlConfig(
-        default=default,
-        sites=tuple(
-            _rules(t, default, f"{path}: [[site]] #{i}", site=True) for i, t in enumerate(sites, 1)
-        ),
-    )
-
+__all__ = ["HtmlReader", "parse_html_page", "read_html_page"]
 
 # -- extraction ------------------------------------------------------------------
 

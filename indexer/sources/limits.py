@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from .article import Article
 
@@ -137,7 +137,13 @@ class BlankRun(Exception):
 _SKIP_CHUNK = 1 * MIB
 
 
-def read_lines(fh: BinaryIO, limits: ReadLimits) -> Iterator[tuple[int, bytes | None, int]]:
+class LineSource(Protocol):
+    """A binary file (plain or gzip) read line by line."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def read_lines(fh: LineSource, limits: ReadLimits) -> Iterator[tuple[int, bytes | None, int]]:
     """``(number, line, size)`` for every line of ``fh`` that is not blank.
 
     ``line`` keeps its ending (``b"\\n"``, absent on an unterminated last line);

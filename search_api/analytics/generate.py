@@ -9,11 +9,13 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from indexer.analysis import fold
-from search_api.events import FORMAT, OPEN_SUFFIX
+from search_api.event_records import FORMAT
+from search_api.events import OPEN_SUFFIX
 
 SYLLABLES = (
     "tuyên giáo công tác quận ủy ban nhân dân phường học sinh giáo dục y tế "
@@ -67,6 +69,7 @@ def generate(
             t = start + timedelta(seconds=rng.random() * span)
             hits, dym, relaxed = behaviour[q]
             r = rng.random()
+            ev: dict[str, Any]
             if r < 0.2:
                 ev = {"type": "suggest", "q": q[: rng.randint(1, len(q))], "hits": 5}
             elif r < 0.27 and hits:

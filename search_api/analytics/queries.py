@@ -1,7 +1,7 @@
 """The questions ``vnsearch analytics`` answers, as SQL over the event files.
 
 DuckDB reads the JSON Lines files where they are (``read_ndjson`` with the
-explicit schema :data:`search_api.events.COLUMNS`; a torn or foreign line is
+explicit schema :data:`search_api.event_records.COLUMNS`; a torn or foreign line is
 skipped, never the run), so there is no import step and no copy. Every figure
 is one SQL statement: no aggregation in Python.
 
@@ -22,8 +22,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from search_api.events import COLUMNS, OPEN_SUFFIX
+from search_api.event_records import COLUMNS
+from search_api.events import OPEN_SUFFIX
+
+if TYPE_CHECKING:  # imported when events are read: the CLI starts faster
+    import duckdb
 
 # Vietnam time is UTC+7 all year.
 UTC_OFFSET_HOURS = 7
@@ -75,7 +80,7 @@ class Events:
     """A DuckDB connection with a view ``ev`` of the selected events and, on it,
     ``searches`` (see the module docstring) and ``clicks``."""
 
-    con: object
+    con: duckdb.DuckDBPyConnection
     files: int
 
     def rows(self, sql: str, params: list | None = None) -> list[dict]:

@@ -1,6 +1,6 @@
 """``vnsearch analytics suggestions``: the queries many visitors typed and found
 something for, written to the index home for ``/v1/suggest`` (see
-search_api/learned.py) and published with the index (indexer/replica.py).
+search_api/learned.py) and published with the index (indexer/replica/publishing.py).
 
 Kept: queries searched (page 1) at least ``min_count`` times that found results
 the last time they were searched, with at most :data:`MAX_WORDS`
@@ -23,9 +23,9 @@ from pathlib import Path
 import orjson
 
 from indexer.analysis import fold, normalize
-from indexer.replica import LEARNED_SUGGESTIONS
+from indexer.home import LEARNED_SUGGESTIONS
 from search_api.analytics.queries import Events
-from search_api.events import MASK
+from search_api.event_records import MASK
 from search_api.learned import FORMAT, MAX_ENTRIES, MAX_TEXT_CHARS
 
 DENYLIST = "SUGGESTIONS.deny"

@@ -37,7 +37,7 @@ from collections.abc import Hashable, Iterator
 
 import numpy as np
 
-from indexer.store import IndexHome
+from indexer.home import IndexHome
 from search_api.engine import browse
 from search_api.engine.expansion import Abbreviations, load_abbreviations
 from search_api.engine.facets import facet_counts

@@ -29,8 +29,8 @@ import numpy as np
 from whoosh.index import Index
 
 from indexer.analysis import fold
+from indexer.home import Manifest
 from indexer.postings_arrays import PostingsArrays, open_for
-from indexer.store import Manifest
 from indexer.whoosh_internals import reading
 from search_api.engine import columns
 

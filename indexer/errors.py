@@ -1,0 +1,40 @@
+"""Errors a person can act on, and the one table of exit codes.
+
+Every command of the CLI exits with one of :class:`ExitCode`; library code
+raises :class:`StoreError` (or a subclass) carrying the code and a hint, and
+the CLI prints both. The numbers follow sysexits.h where one fits (65, 75), so
+scripts and systemd units can tell "try again later" from "the data is bad".
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # anything else: I/O errors, a bad setting
+    USAGE = 2  # a wrong or missing option (click uses 2 as well)
+    NO_INDEX = 3  # no index, or nothing published yet
+    REFUSED = 4  # nothing usable read, or a guard (mass delete) refused the run
+    CORRUPT = 65  # EX_DATAERR: the index or a publication failed a check
+    BUSY = 75  # EX_TEMPFAIL: another writer holds the lock; run again later
+
+
+class StoreError(Exception):
+    """A user-facing problem with the index directory (missing, locked, ...)."""
+
+    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.ERROR):
+        super().__init__(message)
+        self.hint = hint
+        self.exit_code = ExitCode(exit_code)
+
+
+class IndexMissing(StoreError):
+    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.NO_INDEX):
+        super().__init__(message, hint, exit_code)
+
+
+class WriterBusy(StoreError):
+    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.BUSY):
+        super().__init__(message, hint, exit_code)
