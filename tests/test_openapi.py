@@ -20,9 +20,10 @@ from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import ImmutableMultiDict
 
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
-from search_api import clicks, openapi, params, suggest
+from search_api import clicks, openapi, params
 from search_api.app import create_app
 from search_api.config import Config, env_name
+from search_api.engine import suggest
 from search_api.errors import PROBLEM_JSON, TITLES
 
 HOST = "http://localhost"
