@@ -21,12 +21,12 @@ from click.testing import CliRunner
 from conftest import FIXTURE_ARTICLES
 from replica_support import PUBLISHER, TRUSTED
 
-from indexer.cli import main
 from indexer.replica import LEARNED_SUGGESTIONS, CorruptPublication, publish, pull
 from indexer.store import IndexHome, update
 from search_api.analytics.generate import generate
 from search_api.analytics.queries import parse_since
 from search_api.app import create_app
+from search_api.cli import main
 from search_api.config import Config
 from search_api.learned import SOURCE, LearnedSuggestions
 

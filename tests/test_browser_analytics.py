@@ -29,8 +29,8 @@ from test_browser import (
 )
 from test_e2e_gunicorn import Server, free_port
 
-from indexer.cli import main
 from search_api.analytics.generate import generate
+from search_api.cli import main
 from search_api.server import APP, GUNICORN_CONFIG
 
 pytestmark = [

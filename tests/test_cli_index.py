@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from indexer.cli import main
 from indexer.store import IndexHome, Manifest
+from search_api.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from indexer.cli import main
 from indexer.sources import (
     READERS,
     Article,
@@ -30,6 +29,7 @@ from indexer.sources import (
 from indexer.sources.html import nesting_depth
 from indexer.sources.limits import BlankRun, read_lines
 from indexer.store import IndexHome, build
+from search_api.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -22,7 +22,6 @@ from click.testing import CliRunner, Result
 from helpers import assert_problem, client_for, tmpfs
 from replica_support import PUBLISHER, TRUSTED
 
-from indexer.cli import main
 from indexer.errors import StoreError
 from indexer.faults import ENV
 from indexer.inspection import check, stats
@@ -32,6 +31,7 @@ from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from indexer.store import IndexHome, Manifest, build, delete, update
 from search_api.browse import RELATED_TEXT_CHARS
+from search_api.cli import main
 from search_api.search import SearchRequest, SearchService
 
 SUMMARY = re.compile(
@@ -281,7 +281,7 @@ def test_the_summary_adds_up(tmp_path: Path) -> None:
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", *args],
+        [sys.executable, "-m", "search_api.cli", "index", *args],
         capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )  # fmt: skip
 

@@ -1,5 +1,5 @@
-"""``vnsearch analytics``: a thin click layer over search_api.analytics (registered
-in indexer/cli.py). DuckDB is imported only when a command runs."""
+"""``vnsearch analytics``: a thin click layer over search_api.analytics (added to
+``vnsearch`` by search_api/cli.py). DuckDB is imported only when a command runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from indexer.cli.options import fail, index_dir_option
 from search_api.analytics import queries as Q
 
 events_dir_option = click.option(
@@ -25,17 +26,11 @@ since_option = click.option(
 site_option = click.option("--site", help="Only searches filtered to this site (site=…).")
 
 
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
-
-
 def _open(events_dir: Path, since: str | None, site: str | None, **kw) -> Q.Events:
     try:
         return Q.open_events(events_dir, since=since, site=site, **kw)
     except Q.AnalyticsError as exc:
-        _fail(str(exc))
-        raise  # unreachable
+        fail(str(exc))
 
 
 def _print(rows: list[dict], as_json: bool, as_csv: bool) -> None:
@@ -132,14 +127,7 @@ def report_command(events_dir, since, site, html_file, limit) -> None:
 @analytics.command("suggestions")
 @events_dir_option
 @since_option
-@click.option(
-    "--index-dir",
-    envvar="VNSEARCH_INDEX_DIR",
-    default="index",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Index home the file is written to (env VNSEARCH_INDEX_DIR).",
-)
+@index_dir_option("Index home the file is written to (env VNSEARCH_INDEX_DIR).")
 @click.option(
     "--min-count",
     default=5,
@@ -165,7 +153,7 @@ def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> No
     try:
         path, n = build(ev, index_dir, min_count=min_count, denylist=denylist)
     except (OSError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         ev.close()
     click.echo(f"wrote {n} learned suggestions to {path}")
