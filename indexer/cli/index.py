@@ -4,6 +4,7 @@ that write the index (one writer at a time, under the index home's lock)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -41,6 +42,24 @@ limitmb_option = click.option(
 )
 
 
+def writing_options(func: Callable[..., None]) -> Callable[..., None]:
+    """The options build and update share, after their own, in the order --help lists them."""
+    for option in reversed(
+        (
+            workers_option,
+            limitmb_option,
+            wait_option(),
+            html_config_option,
+            limit_options,
+            report_option(),
+            quiet_option(),
+            store_errors,
+        )
+    ):
+        func = option(func)
+    return func
+
+
 def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimits):
     from indexer.sources import make_readers, read_sources
     from indexer.sources.html import load_html_config
@@ -57,14 +76,7 @@ def _read(sources: tuple[Path, ...], html_config: Path | None, limits: ReadLimit
 @click.command("build")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_dir_option()
-@workers_option
-@limitmb_option
-@wait_option()
-@html_config_option
-@limit_options
-@report_option()
-@quiet_option()
-@store_errors
+@writing_options
 def index_build(
     sources: tuple[Path, ...],
     index_dir: Path,
@@ -121,14 +133,7 @@ def index_build(
     is_flag=True,
     help="Apply the deletions of a crawl store even above 10% (and 20) of a site's documents.",
 )
-@workers_option
-@limitmb_option
-@wait_option()
-@html_config_option
-@limit_options
-@report_option()
-@quiet_option()
-@store_errors
+@writing_options
 def index_update(
     sources: tuple[Path, ...],
     index_dir: Path,
