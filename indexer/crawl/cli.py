@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,12 +24,15 @@ from indexer.cli.options import (
 from indexer.cli.output import print_rejections
 from indexer.errors import IndexMissing
 
+if TYPE_CHECKING:  # the crawl's modules load when it runs, not with every command
+    from .config import SiteConfig
+
 __all__ = ["crawl_command"]
 
 STORE_NAME = "crawl.sqlite"
 
 
-def _site(target: str):
+def _site(target: str) -> SiteConfig:
     from .config import load_site, site_from_url
 
     try:

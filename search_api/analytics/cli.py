@@ -80,7 +80,7 @@ def analytics() -> None:
     """
 
 
-def _report_command(name: str, doc: str):
+def _report_command(name: str, doc: str) -> click.Command:
     @analytics.command(name, help=doc)
     @events_dir_option
     @since_option
@@ -88,7 +88,14 @@ def _report_command(name: str, doc: str):
     @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
     @click.option("--json", "as_json", is_flag=True, help="A JSON list of objects.")
     @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
-    def command(events_dir, since, site, limit, as_json, as_csv) -> None:
+    def command(
+        events_dir: Path,
+        since: str | None,
+        site: str | None,
+        limit: int,
+        as_json: bool,
+        as_csv: bool,
+    ) -> None:
         if as_json and as_csv:
             raise click.UsageError("--json and --csv exclude each other")
         ev = _open(events_dir, since, site, columns=Q.NEEDS[name])
@@ -111,7 +118,9 @@ for _name, _func in Q.REPORTS.items():
 @site_option
 @click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-def report_command(events_dir, since, site, html_file, limit) -> None:
+def report_command(
+    events_dir: Path, since: str | None, site: str | None, html_file: Path, limit: int
+) -> None:
     """Write a one-file HTML report with charts (opens offline in any browser)."""
     from search_api.analytics.report import render
 
@@ -140,7 +149,9 @@ def report_command(events_dir, since, site, html_file, limit) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Words and phrases never suggested (default: SUGGESTIONS.deny in the index home).",
 )
-def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> None:
+def suggestions_command(
+    events_dir: Path, since: str | None, index_dir: Path, min_count: int, denylist: Path | None
+) -> None:
     """Learn search-as-you-type suggestions from what visitors searched and found.
 
     Writes SUGGESTIONS.json into the index home; the API blends it into
