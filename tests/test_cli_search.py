@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import cli
+from search_api import cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
