@@ -59,7 +59,7 @@ def vnsearch() -> list[str]:
     script = Path(sys.executable).parent / "vnsearch"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from indexer.cli import main; main()"]
+    return [sys.executable, "-c", "from search_api.cli import main; main()"]
 
 
 def cli_times(events_dir: Path, runs: int) -> dict:

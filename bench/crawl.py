@@ -58,7 +58,7 @@ def crawl(site: Path, index_dir: Path) -> tuple[float, float, str]:
         [
             sys.executable,
             "-m",
-            "indexer.cli",
+            "search_api.cli",
             "crawl",
             str(site),
             "--index-dir",

@@ -269,7 +269,7 @@ def _case(work: Path, label: str, name: str, make: Callable[[Path], int]) -> lis
     unpacked = make(source)
     made = time.perf_counter() - t0
     index_dir = work / f"index-{name}"
-    argv = [sys.executable, "-m", "indexer.cli", "index", "build", str(source),
+    argv = [sys.executable, "-m", "search_api.cli", "index", "build", str(source),
             "--index-dir", str(index_dir), "--workers", "1", "-q"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("VNSEARCH_")}
     on_disk = source.stat().st_size

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from indexer.home import IndexHome
 from search_api.config import Config, ConfigError, env_name
@@ -45,7 +45,7 @@ def gunicorn_command(
     """
     env = dict(os.environ if environ is None else environ)
     config = Config.from_env(env)
-    given = {
+    given: dict[str, Any] = {  # typed per field by Config; checked by replace()
         "bind": bind,
         "workers": workers,
         "threads": threads,

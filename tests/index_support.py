@@ -69,7 +69,7 @@ def eventually(svc: SearchService, q: str, expected: set[str], timeout: float = 
 
 def cli(*args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", *args],
+        [sys.executable, "-m", "search_api.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -116,7 +116,7 @@ def test_every_record_is_indexed_or_rejected_with_a_reason(tmp_path):
     index_dir, report = tmp_path / "index", tmp_path / "rejected.jsonl"
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", "build", *map(str, sources),
+        [sys.executable, "-m", "search_api.cli", "index", "build", *map(str, sources),
          "--index-dir", str(index_dir), "--report", str(report), "--workers", "2", "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=3600,
     )  # fmt: skip

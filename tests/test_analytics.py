@@ -21,7 +21,6 @@ from click.testing import CliRunner
 from conftest import FIXTURE_ARTICLES
 from replica_support import PUBLISHER, TRUSTED
 
-from indexer.cli import main
 from indexer.home import LEARNED_SUGGESTIONS, IndexHome
 from indexer.replica.publication import CorruptPublication
 from indexer.replica.publishing import publish
@@ -30,6 +29,7 @@ from indexer.update import update
 from search_api.analytics.generate import generate
 from search_api.analytics.queries import parse_since
 from search_api.app import create_app
+from search_api.cli import main
 from search_api.config import Config
 from search_api.learned import SOURCE, LearnedSuggestions
 

@@ -25,8 +25,8 @@ from browser_support import (
 from click.testing import CliRunner
 from e2e_support import free_port
 
-from indexer.cli import main
 from search_api.analytics.generate import generate
+from search_api.cli import main
 
 pytestmark = [
     pytest.mark.browser,

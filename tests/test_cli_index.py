@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from indexer.cli import main
 from indexer.home import IndexHome, Manifest
 from indexer.lock import writer_lock
+from search_api.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -195,3 +195,34 @@ def test_every_index_option_is_documented() -> None:
                     assert flag in docs, f"{name} {flag}"
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 65 |", "| 75 |"):
         assert code in docs
+
+
+def test_every_exit_code_is_documented() -> None:
+    """One enum holds the exit codes of every command; the table lists each."""
+    from indexer.errors import ExitCode
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text("utf-8")
+    for code in ExitCode:
+        assert f"| {int(code)} |" in docs, code.name
+
+
+def test_the_vnsearch_script_is_search_api_cli() -> None:
+    """The installed script runs the entry point at the top (reinstall when this fails)."""
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="vnsearch")
+    assert script.value == "search_api.cli:main"
+    assert script.load() is main
+
+
+def test_the_index_and_crawl_commands_do_not_load_search_api() -> None:
+    """indexer/ sits below search_api/: its commands import nothing of the API."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, indexer.cli.group, indexer.crawl.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'search_api'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

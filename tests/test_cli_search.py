@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import cli
+from search_api import cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -61,3 +61,19 @@ def test_search_without_an_index_exits_3_with_a_hint(tmp_path):
 def test_bad_flag_exits_2(index_dir):
     result = CliRunner().invoke(cli.main, ["search", "x", "--limit", "0"])
     assert result.exit_code == 2
+
+
+def test_search_reads_the_abbreviations_setting(index_dir, tmp_path):
+    custom = tmp_path / "abbr.tsv"
+    custom.write_text("XQZW\ttuyên giáo\n", "utf-8")
+    args = ["search", "xqzw", "--index-dir", str(index_dir), "--json"]
+    plain = CliRunner().invoke(cli.main, args, env={"VNSEARCH_ABBREVIATIONS": None})
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output)["total_hits"] == 0
+    mine = CliRunner().invoke(cli.main, args, env={"VNSEARCH_ABBREVIATIONS": str(custom)})
+    assert mine.exit_code == 0, mine.output
+    assert json.loads(mine.output)["total_hits"] > 0
+    bad = CliRunner().invoke(
+        cli.main, args, env={"VNSEARCH_ABBREVIATIONS": str(tmp_path / "missing.tsv")}
+    )
+    assert bad.exit_code == 2 and "VNSEARCH_ABBREVIATIONS" in bad.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from indexer import cli
+from search_api import cli
 
 
 def test_serve_passes_flags_to_run(monkeypatch, tmp_path):

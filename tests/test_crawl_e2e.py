@@ -32,7 +32,7 @@ TIMEOUT = 1.0
 
 def vnsearch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", *args],
+        [sys.executable, "-m", "search_api.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -255,7 +255,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     with PortalServer(portal) as server:
         site = site_file(tmp_path / "site.toml", server.base)
         index_dir = tmp_path / "index"
-        cmd = [sys.executable, "-m", "indexer.cli", "crawl", str(site), "--index-dir",
+        cmd = [sys.executable, "-m", "search_api.cli", "crawl", str(site), "--index-dir",
                str(index_dir), "-q"]  # fmt: skip
         proc = _crawl_until(server, cmd, 10)
         proc.send_signal(signal.SIGINT)
@@ -287,7 +287,7 @@ def test_kill_9_then_resume(tmp_path):
         cmd = [
             sys.executable,
             "-m",
-            "indexer.cli",
+            "search_api.cli",
             "crawl",
             str(site),
             "--index-dir",

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from e2e_support import Server, clean_env, free_port
 
-from indexer.cli import main
+from search_api.cli import main
 from search_api.server import APP, GUNICORN_CONFIG
 
 pytestmark = pytest.mark.e2e

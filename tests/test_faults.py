@@ -155,7 +155,7 @@ def test_a_worker_sigkilled_under_load_is_replaced_and_retries_succeed(server):
 
 def _check_cli(index_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", "check", "--index-dir", str(index_dir),
+        [sys.executable, "-m", "search_api.cli", "index", "check", "--index-dir", str(index_dir),
          *extra],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip

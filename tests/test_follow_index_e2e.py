@@ -120,7 +120,7 @@ def followed_within(base: str, q: str, expected: int, finished: float) -> float:
 
 def vnsearch(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", *args], cwd=ROOT, capture_output=True, timeout=300
+        [sys.executable, "-m", "search_api.cli", *args], cwd=ROOT, capture_output=True, timeout=300
     )
 
 

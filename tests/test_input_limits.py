@@ -19,7 +19,6 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from indexer.build import build
-from indexer.cli import main
 from indexer.home import IndexHome
 from indexer.sources import (
     READERS,
@@ -31,6 +30,7 @@ from indexer.sources import (
 )
 from indexer.sources.html import nesting_depth
 from indexer.sources.limits import BlankRun, read_lines
+from search_api.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 CORPUS = ROOT.parent / "shared" / "corpus"

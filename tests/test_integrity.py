@@ -23,7 +23,6 @@ from helpers import assert_problem, client_for, tmpfs
 from replica_support import PUBLISHER, TRUSTED
 
 from indexer.build import build
-from indexer.cli import main
 from indexer.errors import StoreError
 from indexer.faults import ENV
 from indexer.home import IndexHome, Manifest
@@ -34,6 +33,7 @@ from indexer.schema import VN_TZ
 from indexer.sources import Article, parse_date, read_jsonl
 from indexer.sources.dates import MAX_YEAR, MIN_YEAR
 from indexer.update import delete, update
+from search_api.cli import main
 from search_api.engine.browse import RELATED_TEXT_CHARS
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
@@ -285,7 +285,7 @@ def test_the_summary_adds_up(tmp_path: Path) -> None:
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "index", *args],
+        [sys.executable, "-m", "search_api.cli", "index", *args],
         capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )  # fmt: skip
 

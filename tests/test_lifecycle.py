@@ -436,7 +436,7 @@ def test_lock_of_a_killed_process_is_not_stale(tmp_path: Path) -> None:
 def test_writing_commands_accept_wait() -> None:
     from click.testing import CliRunner
 
-    from indexer.cli import main
+    from search_api.cli import main
 
     for command in ("build", "update", "delete", "rollback"):
         result = CliRunner().invoke(main, ["index", command, "--help"])

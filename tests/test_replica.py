@@ -24,7 +24,6 @@ from conftest import FIXTURE_ARTICLES, ROOT
 from replica_support import PUBLISHER, TRUSTED, write_pair
 
 from indexer.build import build
-from indexer.cli import main
 from indexer.generations import rollback
 from indexer.home import MANIFEST, IndexHome
 from indexer.lock import writer_lock
@@ -42,6 +41,7 @@ from indexer.replica.publishing import publish
 from indexer.replica.pulling import pull
 from indexer.schema import SCHEMA_VERSION
 from indexer.update import update
+from search_api.cli import main
 from search_api.engine.request import SearchRequest
 from search_api.engine.service import SearchService
 
@@ -596,7 +596,7 @@ def test_pull_loop_follows_publications_and_stops_on_sigterm(
 ) -> None:
     publish(origin, dist, signer=PUBLISHER)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VNSEARCH_")}
-    argv = [sys.executable, "-c", "from indexer.cli import main; main()"]
+    argv = [sys.executable, "-c", "from search_api.cli import main; main()"]
     argv += ["index", "pull", "--from", str(dist), "--index-dir", str(host.path), "--loop", "0.2"]
     argv += ["--verify-key", str(keys[1])]
     proc = subprocess.Popen(

@@ -29,7 +29,6 @@ from conftest import FIXTURE_ARTICLES, ROOT
 from replica_support import PUBLISHER, TRUSTED, other_signer, write_pair
 
 from indexer.build import build
-from indexer.cli import main
 from indexer.generations import rollback
 from indexer.home import IndexHome
 from indexer.lock import writer_lock
@@ -47,6 +46,7 @@ from indexer.replica.publication import (
 from indexer.replica.publishing import publish
 from indexer.replica.pulling import pull
 from indexer.signing import KeyFileError, generate, load_signing_key, load_trusted
+from search_api.cli import main
 
 EXTRA = replace(
     FIXTURE_ARTICLES[0],
@@ -118,7 +118,7 @@ def run_pull(dist: Path, host: IndexHome, *args: str, tmp: Path) -> tuple[int, s
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("VNSEARCH_")}
     env["TMPDIR"] = str(tmp)
-    argv = [sys.executable, "-c", "from indexer.cli import main; main()", "index", "pull"]
+    argv = [sys.executable, "-c", "from search_api.cli import main; main()", "index", "pull"]
     argv += ["--from", str(dist), "--index-dir", str(host.path), *args]
     started = time.monotonic()
     proc = subprocess.run(
@@ -462,7 +462,7 @@ def test_publish_does_not_follow_links_planted_in_the_previous_publication(
 
     seg = _segment(pub_dir)
     _replace_with_symlink(seg, "/dev/zero")
-    argv = [sys.executable, "-c", "from indexer.cli import main; main()", "index", "publish"]
+    argv = [sys.executable, "-c", "from search_api.cli import main; main()", "index", "publish"]
     argv += ["--to", str(dist), "--index-dir", str(origin.path), "--sign-key", str(keys[0])]
     update(origin, [*FIXTURE_ARTICLES[:6], EXTRA, replace(EXTRA, id="fx-trust-2")])
     env = {k: v for k, v in os.environ.items() if not k.startswith("VNSEARCH_")}

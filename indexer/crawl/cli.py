@@ -1,6 +1,7 @@
 """``vnsearch crawl``: fetch a portal into the crawl store, then bring the index
 up to date from it (the same ``update`` as ``vnsearch index update``, under the
-single writer lock). Registered on the main command group by indexer/cli.py.
+single writer lock), with the options of :mod:`indexer.cli.options`. Added to
+``vnsearch`` by :mod:`search_api.cli`.
 """
 
 from __future__ import annotations
@@ -8,15 +9,30 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from indexer.cli.options import (
+    fail,
+    index_dir_option,
+    quiet_option,
+    report_option,
+    store_errors,
+    wait_option,
+)
+from indexer.cli.output import print_rejections
+from indexer.errors import IndexMissing
+
+if TYPE_CHECKING:  # the crawl's modules load when it runs, not with every command
+    from .config import SiteConfig
 
 __all__ = ["crawl_command"]
 
 STORE_NAME = "crawl.sqlite"
 
 
-def _site(target: str):
+def _site(target: str) -> SiteConfig:
     from .config import load_site, site_from_url
 
     try:
@@ -49,13 +65,8 @@ def _write_report(path: Path, rows: list[dict]) -> None:
 
 @click.command("crawl")
 @click.argument("target", metavar="URL|SITE.toml")
-@click.option(
-    "--index-dir",
-    envvar="VNSEARCH_INDEX_DIR",
-    default="index",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Index home (env VNSEARCH_INDEX_DIR); the crawl store defaults to crawl.sqlite in it.",
+@index_dir_option(
+    "Index home (env VNSEARCH_INDEX_DIR); the crawl store defaults to crawl.sqlite in it."
 )
 @click.option(
     "--store",
@@ -79,20 +90,10 @@ def _write_report(path: Path, rows: list[dict]) -> None:
     is_flag=True,
     help="Delete even when more than 10% (and more than 20) of a site's documents are gone.",
 )
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write one JSON line per page that was not indexed, with the reason.",
-)
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=5.0,
-    show_default=True,
-    help="Seconds to wait for another index writer (then exit 75).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@report_option("Write one JSON line per page that was not indexed, with the reason.")
+@wait_option(help="Seconds to wait for another index writer (then exit 75).")
+@quiet_option()
+@store_errors
 def crawl_command(
     target: str,
     index_dir: Path,
@@ -114,8 +115,6 @@ def crawl_command(
     unchanged) · 75 another writer holds the index.
     """
     from indexer.build import NothingIndexed, build
-    from indexer.cli import _fail, _print_rejections
-    from indexer.errors import IndexMissing, StoreError
     from indexer.home import IndexHome
     from indexer.sources.crawlstore import read_crawl_store
     from indexer.update import NothingRead, update
@@ -155,15 +154,13 @@ def crawl_command(
             else:
                 report = build(home, items, wait=wait, sources=[str(store)])
         except (NothingIndexed, NothingRead) as exc:
-            _print_rejections(exc.report, None)
-            _fail(f"{exc} (no article was found on {config.name})", exc.hint, exc.exit_code)
-        except StoreError as exc:
-            _fail(str(exc), exc.hint, exc.exit_code)
+            print_rejections(exc.report, None)
+            fail(f"{exc} (no article was found on {config.name})", exc.hint, exc.exit_code)
         if report is not None:
-            _print_rejections(report, None)
+            print_rejections(report, None)
             click.echo(f"index: {report.summary()} · generation {report.generation}")
     if not result.complete:
-        _fail(
+        fail(
             f"the crawl stopped before the end ({result.reason}); what was fetched is kept",
             f"run the same command again to resume run {result.run}",
         )

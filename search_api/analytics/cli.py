@@ -1,5 +1,5 @@
-"""``vnsearch analytics``: a thin click layer over search_api.analytics (registered
-in indexer/cli.py). DuckDB is imported only when a command runs."""
+"""``vnsearch analytics``: a thin click layer over search_api.analytics (added to
+``vnsearch`` by search_api/cli.py). DuckDB is imported only when a command runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from indexer.cli.options import fail, index_dir_option
 from search_api.analytics import queries as Q
 
 events_dir_option = click.option(
@@ -25,17 +26,11 @@ since_option = click.option(
 site_option = click.option("--site", help="Only searches filtered to this site (site=…).")
 
 
-def _fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
-
-
 def _open(events_dir: Path, since: str | None, site: str | None, **kw) -> Q.Events:
     try:
         return Q.open_events(events_dir, since=since, site=site, **kw)
     except Q.AnalyticsError as exc:
-        _fail(str(exc))
-        raise  # unreachable
+        fail(str(exc))
 
 
 def _print(rows: list[dict], as_json: bool, as_csv: bool) -> None:
@@ -85,7 +80,7 @@ def analytics() -> None:
     """
 
 
-def _report_command(name: str, doc: str):
+def _report_command(name: str, doc: str) -> click.Command:
     @analytics.command(name, help=doc)
     @events_dir_option
     @since_option
@@ -93,7 +88,14 @@ def _report_command(name: str, doc: str):
     @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
     @click.option("--json", "as_json", is_flag=True, help="A JSON list of objects.")
     @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
-    def command(events_dir, since, site, limit, as_json, as_csv) -> None:
+    def command(
+        events_dir: Path,
+        since: str | None,
+        site: str | None,
+        limit: int,
+        as_json: bool,
+        as_csv: bool,
+    ) -> None:
         if as_json and as_csv:
             raise click.UsageError("--json and --csv exclude each other")
         ev = _open(events_dir, since, site, columns=Q.NEEDS[name])
@@ -116,7 +118,9 @@ for _name, _func in Q.REPORTS.items():
 @site_option
 @click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-def report_command(events_dir, since, site, html_file, limit) -> None:
+def report_command(
+    events_dir: Path, since: str | None, site: str | None, html_file: Path, limit: int
+) -> None:
     """Write a one-file HTML report with charts (opens offline in any browser)."""
     from search_api.analytics.report import render
 
@@ -132,14 +136,7 @@ def report_command(events_dir, since, site, html_file, limit) -> None:
 @analytics.command("suggestions")
 @events_dir_option
 @since_option
-@click.option(
-    "--index-dir",
-    envvar="VNSEARCH_INDEX_DIR",
-    default="index",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Index home the file is written to (env VNSEARCH_INDEX_DIR).",
-)
+@index_dir_option("Index home the file is written to (env VNSEARCH_INDEX_DIR).")
 @click.option(
     "--min-count",
     default=5,
@@ -152,7 +149,9 @@ def report_command(events_dir, since, site, html_file, limit) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Words and phrases never suggested (default: SUGGESTIONS.deny in the index home).",
 )
-def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> None:
+def suggestions_command(
+    events_dir: Path, since: str | None, index_dir: Path, min_count: int, denylist: Path | None
+) -> None:
     """Learn search-as-you-type suggestions from what visitors searched and found.
 
     Writes SUGGESTIONS.json into the index home; the API blends it into
@@ -165,7 +164,7 @@ def suggestions_command(events_dir, since, index_dir, min_count, denylist) -> No
     try:
         path, n = build(ev, index_dir, min_count=min_count, denylist=denylist)
     except (OSError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         ev.close()
     click.echo(f"wrote {n} learned suggestions to {path}")

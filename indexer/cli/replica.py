@@ -1,15 +1,13 @@
 """``vnsearch index keygen``, ``index publish`` and ``index pull``: the CLI of
-:mod:`indexer.replica` and :mod:`indexer.signing`, registered on the ``index``
-group at the end of :mod:`indexer.cli`.
+:mod:`indexer.replica` and :mod:`indexer.signing`, on the ``index`` group
+(:mod:`indexer.cli.group`).
 
-This module does not import :mod:`indexer.cli` (which imports it), so it
-declares its own ``--index-dir`` and ``--wait`` options, the same as there.
-
-Exit codes: 0 success (also: already live) · 1 error (e.g. an incompatible
-schema version, a bad key file, no room) · 2 bad usage (e.g. a pull with no
-``--verify-key``) · 3 no index to publish / nothing published · 65 a file of
-the publication refused (signature, size, checksum, not a regular file, an
-older publication) · 75 writer busy.
+Exit codes (:class:`indexer.errors.ExitCode`): 0 success (also: already
+live) · 1 error (e.g. an incompatible schema version, a bad key file, no
+room) · 2 bad usage (e.g. a pull with no ``--verify-key``) · 3 no index to
+publish / nothing published · 65 a file of the publication refused
+(signature, size, checksum, not a regular file, an older publication) · 75
+writer busy.
 """
 
 from __future__ import annotations
@@ -21,33 +19,10 @@ from pathlib import Path
 
 import click
 
-from indexer.errors import ExitCode, StoreError
+from indexer.cli.options import fail, index_dir_option, store_errors, wait_option
 from indexer.home import IndexHome
 
-_index_dir_option = click.option(
-    "--index-dir",
-    envvar="VNSEARCH_INDEX_DIR",
-    default="index",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Index home (env VNSEARCH_INDEX_DIR).",
-)
-_wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=5.0,
-    show_default=True,
-    help="Seconds to wait for another writer to finish (then exit 75).",
-)
 _dist_type = click.Path(file_okay=False, path_type=Path)
-
-
-def _fail(exc: StoreError | OSError) -> None:
-    click.secho(f"error: {exc}", fg="red", err=True)
-    hint = getattr(exc, "hint", "")
-    if hint:
-        click.echo(f"hint: {hint}", err=True)
-    sys.exit(ExitCode.ERROR if isinstance(exc, OSError) else exc.exit_code)
 
 
 @click.command("keygen")
@@ -63,6 +38,7 @@ def _fail(exc: StoreError | OSError) -> None:
     default=None,
     help="File name stem for the pair.  [default: vnsearch-<key id>]",
 )
+@store_errors
 def index_keygen(directory: Path, name: str | None) -> None:
     """Make an Ed25519 key pair for signing publications.
 
@@ -73,11 +49,8 @@ def index_keygen(directory: Path, name: str | None) -> None:
     """
     from indexer.signing import generate, load_signing_key
 
-    try:
-        key_path, pub_path = generate(directory, name)
-        key = load_signing_key(key_path)
-    except StoreError as exc:
-        _fail(exc)
+    key_path, pub_path = generate(directory, name)
+    key = load_signing_key(key_path)
     click.echo(f"key id {key.key_id}")
     click.echo(f"private key: {key_path} (keep on the indexing host: index publish --sign-key)")
     click.echo(f"public key:  {pub_path} (copy to every API host: index pull --verify-key)")
@@ -91,7 +64,7 @@ def index_keygen(directory: Path, name: str | None) -> None:
     type=_dist_type,
     help="Distribution directory (shared or rsync'd).",
 )
-@_index_dir_option
+@index_dir_option()
 @click.option(
     "--sign-key",
     envvar="VNSEARCH_SIGN_KEY",
@@ -111,7 +84,8 @@ def index_keygen(directory: Path, name: str | None) -> None:
     show_default=True,
     help="Publications kept in the distribution directory (LATEST always among them).",
 )
-@_wait_option
+@wait_option()
+@store_errors
 def index_publish(
     dist: Path,
     index_dir: Path,
@@ -144,8 +118,8 @@ def index_publish(
     try:
         signer = load_signing_key(sign_key) if sign_key is not None else None
         report = publish(IndexHome(index_dir), dist, signer=signer, wait=wait, keep=keep)
-    except (StoreError, OSError) as exc:
-        _fail(exc)
+    except OSError as exc:
+        fail(str(exc))
     click.echo(report.summary())
     if report.removed:
         click.echo(f"removed older publications: {', '.join(report.removed)}")
@@ -155,7 +129,7 @@ def index_publish(
 @click.option(
     "--from", "dist", required=True, type=_dist_type, help="Distribution directory to pull from."
 )
-@_index_dir_option
+@index_dir_option()
 @click.option(
     "--verify-key",
     "verify_keys",
@@ -188,7 +162,8 @@ def index_publish(
     metavar="SECONDS",
     help="Keep polling every SECONDS for new publications until SIGTERM.",
 )
-@_wait_option
+@wait_option()
+@store_errors
 def index_pull(
     dist: Path,
     index_dir: Path,
@@ -222,22 +197,20 @@ def index_pull(
         )
     if verify_keys and allow_unsigned:
         raise click.UsageError("--verify-key and --allow-unsigned exclude each other")
-    try:
-        trusted = load_trusted(verify_keys) if verify_keys else None
-    except StoreError as exc:
-        _fail(exc)
+    trusted = load_trusted(verify_keys) if verify_keys else None
     home = IndexHome(index_dir)
-    options = {
-        "trusted": trusted,
-        "allow_unsigned": allow_unsigned,
-        "wait": wait,
-        "timeout": timeout,
-    }
     if interval is None:
         try:
-            report = pull(home, dist, **options)
-        except (StoreError, OSError) as exc:
-            _fail(exc)
+            report = pull(
+                home,
+                dist,
+                trusted=trusted,
+                allow_unsigned=allow_unsigned,
+                wait=wait,
+                timeout=timeout,
+            )
+        except OSError as exc:
+            fail(str(exc))
         click.echo(report.summary())
         return
 
@@ -255,5 +228,16 @@ def index_pull(
         click.echo(line, err=line.startswith("error:"))
         sys.stdout.flush()
 
-    pull_loop(home, dist, interval, stop=stop, echo=echo, verify_keys=verify_keys, **options)
+    pull_loop(
+        home,
+        dist,
+        interval,
+        stop=stop,
+        echo=echo,
+        verify_keys=verify_keys,
+        trusted=trusted,
+        allow_unsigned=allow_unsigned,
+        wait=wait,
+        timeout=timeout,
+    )
     click.echo("stopped")
