@@ -21,9 +21,10 @@ test: install  ## the default test run (fast; what CI runs)
 test-all: install  ## everything, including slow tests over ../shared/corpus
 	$(BIN)/python -m pytest -q
 
-lint: install
+lint: install  ## ruff, and mypy over indexer/ and search_api/ (config in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

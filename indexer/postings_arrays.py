@@ -37,6 +37,7 @@ import numpy as np
 from whoosh import formats
 from whoosh.reading import SegmentReader
 
+from indexer.whoosh_internals.naming import segment_file
 from indexer.whoosh_internals.reading import block_list, block_positions
 
 __all__ = [
@@ -60,7 +61,7 @@ _FOOTER = struct.Struct("<Q8s")
 
 
 def file_name(segment_id: str) -> str:
-    return f"{segment_id}.vnp"
+    return segment_file(segment_id, "vnp")
 
 
 def write_segment(storage, schema, segment, folder: Path) -> Path:

@@ -24,8 +24,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+
+from indexer.files import utc_now
 
 __all__ = ["FORMAT", "CrawlStore", "Row"]
 
@@ -71,10 +72,6 @@ CREATE INDEX IF NOT EXISTS pages_site_kind ON pages (site, kind);
 
 # kind: new (never answered) · article · page (followed, not an article) ·
 # gone (404/410) · rejected (answered, not usable: too big, not HTML) · error.
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +152,15 @@ class CrawlStore:
         ).fetchone()
         if row:
             return row[0], True
-        cur = self.db.execute("INSERT INTO runs (site, started) VALUES (?, ?)", (site, _now()))
+        cur = self.db.execute("INSERT INTO runs (site, started) VALUES (?, ?)", (site, utc_now()))
         self.commit()
-        return int(cur.lastrowid), False
+        assert cur.lastrowid is not None  # an INSERT into a rowid table sets it
+        return cur.lastrowid, False
 
     def finish_run(self, run: int, reason: str, stats: dict, *, complete: bool) -> None:
         self.db.execute(
             "UPDATE runs SET finished = ?, reason = ?, stats = ? WHERE id = ?",
-            (_now() if complete else None, reason, json.dumps(stats), run),
+            (utc_now() if complete else None, reason, json.dumps(stats), run),
         )
         self.commit()
 
@@ -170,7 +168,7 @@ class CrawlStore:
 
     def claim(self, url: str, site: str, run: int, depth: int, role: str) -> Row | None:
         """Mark ``url`` as queued by ``run``; None when the run already has it."""
-        now = _now()
+        now = utc_now()
         cur = self.db.execute(
             "INSERT INTO pages (url, site, depth, role, first_seen, queued_run)"
             " VALUES (?, ?, ?, ?, ?, ?)"
@@ -198,7 +196,8 @@ class CrawlStore:
         links = [u for u in stored if " " not in u]
         feeds = [u[5:] for u in stored if u.startswith("feed ")]
         sitemaps = [u[8:] for u in stored if u.startswith("sitemap ")]
-        return Row(*r[:10], links, r[11], r[12], feeds, sitemaps)
+        # A sqlite row is a tuple of any length to a type checker: a list says so.
+        return Row(*[*r[:10], links, r[11], r[12], feeds, sitemaps])
 
     def frontier(self, run: int) -> list[Row]:
         """Pages the run queued and has not answered (a resumed run asks for them again)."""
@@ -268,7 +267,7 @@ class CrawlStore:
         """Record the answer for ``url`` in ``run``. ``kind=None`` keeps the kind
         (a 304, a lastmod skip); ``keep_article`` keeps the stored article."""
         sets = ["done_run = ?", "last_seen = ?", "last_error = ?"]
-        args: list = [run, _now(), error]
+        args: list = [run, utc_now(), error]
         for column, value in (
             ("kind", kind),
             ("status", status),

@@ -49,3 +49,10 @@ def unused_by(name: str, toc: whoosh_index.TOC) -> bool:
         or (seg_match and not name.startswith(".") and seg_match.group(1) not in keep)
         or (name.startswith(f"_{INDEX_NAME}_") and ".toc." in name)
     )
+
+
+def segment_file(segment_id: str, extension: str) -> str:
+    """A file of our own named after a segment (``MAIN_<id>.<extension>``). It
+    matches Whoosh's segment pattern, so Whoosh deletes it together with the
+    segment after a merge, and replicas copy it with the segment's files."""
+    return f"{segment_id}.{extension}"
