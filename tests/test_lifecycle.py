@@ -126,13 +126,17 @@ def test_sigkilled_build_leaves_live_generation_serving(tmp_path: Path, workers:
     source = write_jsonl(tmp_path / "big.jsonl", [article(i, words=400) for i in range(300)])
     svc = SearchService(str(home.path), refresh_interval=0)
     children: set[int] = set()
+    # With sub-writers the parent reads ahead and the sub-writers may finish a
+    # moment after they start (an idle CI machine did, and the build switched
+    # before the kill): they hang at start instead, so the kill always comes
+    # while they are alive.
+    env = {**os.environ, "VNSEARCH_FAULT": "subwriter-start:hang"} if workers > 1 else None
     try:
         with cli("index", "build", str(source), "--index-dir", str(home.path),
-                 "--workers", str(workers)) as proc:  # fmt: skip
+                 "--workers", str(workers), env=env) as proc:  # fmt: skip
 
             def halfway(count: int) -> bool:
                 children.update(child_pids(proc.pid))
-                # With sub-writers the parent reads ahead: wait until they work.
                 return count >= 150 and (workers == 1 or len(children) >= workers)
 
             _kill_when(proc, halfway)

@@ -129,6 +129,7 @@ class _FastSubWriterTask(SubWriterTask):
         # This runs in the forked sub-process only: make the task's writer ours.
         import whoosh.multiproc
 
+        fault("subwriter-start")
         whoosh.multiproc.SegmentWriter = FastSegmentWriter
         super().run()
 
