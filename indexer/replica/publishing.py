@@ -137,9 +137,7 @@ def _carry_learned(home: IndexHome, gen: Path) -> None:
     Re-publishing keeps the copy published before. Lock held."""
     src, dst = home.path / LEARNED_SUGGESTIONS, gen / LEARNED_SUGGESTIONS
     if src.is_file():
-        tmp = gen / (LEARNED_SUGGESTIONS + ".tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        write_atomic(dst, src.read_bytes())  # a few MB at most (learned.MAX_ENTRIES)
     else:
         dst.unlink(missing_ok=True)
 

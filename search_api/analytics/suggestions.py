@@ -17,12 +17,12 @@ người``. It applies when the file is built: edit it, rebuild, publish.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
 from indexer.analysis import fold, normalize
+from indexer.files import utc_now, write_atomic
 from indexer.home import LEARNED_SUGGESTIONS
 from search_api.analytics.queries import Events
 from search_api.event_records import MASK
@@ -90,16 +90,11 @@ def build(
     rows = learned_rows(ev, min_count, read_denylist(deny_path))
     doc = {
         "format": FORMAT,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "built_at": utc_now(),
         "min_count": min_count,
         "suggestions": rows,
     }
     home.mkdir(parents=True, exist_ok=True)
     target = home / LEARNED_SUGGESTIONS
-    tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
+    write_atomic(target, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     return target, len(rows)
