@@ -23,7 +23,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -127,61 +127,48 @@ class UntrustedDir:
         before or while it is read; ``dst`` is then left partial (the caller
         stages into a directory it removes). OSError for ``dst``'s own failures.
         """
-        path = self._path(name)
-        fd = self._open_regular(name)
-        try:
-            if os.fstat(fd).st_size != size:
-                raise Refused(path, _wrong_size(size))
-            h = hashlib.sha256()
-            left = size
-            with open(dst, "xb") as out:
-                while True:
-                    if deadline is not None:
-                        deadline.check(path)
-                    try:
-                        # One byte more than is left: a file that grew is caught here.
-                        chunk = os.read(fd, min(_CHUNK, left + 1))
-                    except OSError as exc:
-                        raise Refused(path, _reason(exc)) from None
-                    if not chunk:
-                        break
-                    if len(chunk) > left:
-                        raise Refused(path, _wrong_size(size))
-                    h.update(chunk)
-                    out.write(chunk)
-                    left -= len(chunk)
-                if left:
-                    raise Refused(path, _wrong_size(size))
-                out.flush()
-                os.fsync(out.fileno())
-            return h.hexdigest()
-        finally:
-            os.close(fd)
+        h = hashlib.sha256()
+        with open(dst, "xb") as out:
+            for chunk in self._read_exactly(name, size, deadline):
+                h.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return h.hexdigest()
 
     def sha256(self, name: str, size: int, deadline: Deadline | None = None) -> str:
         """The SHA-256 of file ``name``, which must hold exactly ``size`` bytes."""
+        h = hashlib.sha256()
+        for chunk in self._read_exactly(name, size, deadline):
+            h.update(chunk)
+        return h.hexdigest()
+
+    def _read_exactly(self, name: str, size: int, deadline: Deadline | None) -> Iterator[bytes]:
+        """The bytes of regular file ``name`` in chunks, Refused unless it holds
+        exactly ``size`` bytes (checked before and while reading: one byte more
+        than is left is asked for, so a file that grew is caught) or when reading
+        it fails."""
         path = self._path(name)
         fd = self._open_regular(name)
         try:
             if os.fstat(fd).st_size != size:
                 raise Refused(path, _wrong_size(size))
-            h = hashlib.sha256()
             left = size
             while True:
                 if deadline is not None:
                     deadline.check(path)
-                chunk = os.read(fd, min(_CHUNK, left + 1))
+                try:
+                    chunk = os.read(fd, min(_CHUNK, left + 1))
+                except OSError as exc:
+                    raise Refused(path, _reason(exc)) from None
                 if not chunk:
                     break
                 if len(chunk) > left:
                     raise Refused(path, _wrong_size(size))
-                h.update(chunk)
                 left -= len(chunk)
+                yield chunk
             if left:
                 raise Refused(path, _wrong_size(size))
-            return h.hexdigest()
-        except OSError as exc:
-            raise Refused(path, _reason(exc)) from None
         finally:
             os.close(fd)
 
