@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -151,15 +149,3 @@ def test_whoosh_private_members_only_in_whoosh_internals():
         if "_DEF_INDEX_NAME" in text or re.search(r"[\"'][_]?MAIN_", text):
             offenders.append(f"{name}: spells Whoosh's file names")
     assert offenders == []
-
-
-def test_api_workers_do_not_import_the_writer():
-    code = (
-        "import sys, search_api.app, search_api.server;"
-        "bad = [m for m in ('indexer.store', 'indexer.writer', 'indexer.build',"
-        " 'indexer.whoosh_internals.writing', 'multiprocessing', 'indexer.replica',"
-        " 'indexer.cli') if m in sys.modules];"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 0, run.stdout + run.stderr
