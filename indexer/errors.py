@@ -22,19 +22,20 @@ class ExitCode(IntEnum):
 
 
 class StoreError(Exception):
-    """A user-facing problem with the index directory (missing, locked, ...)."""
+    """A user-facing problem with the index directory (missing, locked, ...).
+    A subclass names its usual exit code; a raise may give another."""
 
-    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.ERROR):
+    exit_code_default = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str = "", exit_code: int | None = None):
         super().__init__(message)
         self.hint = hint
-        self.exit_code = ExitCode(exit_code)
+        self.exit_code = ExitCode(self.exit_code_default if exit_code is None else exit_code)
 
 
 class IndexMissing(StoreError):
-    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.NO_INDEX):
-        super().__init__(message, hint, exit_code)
+    exit_code_default = ExitCode.NO_INDEX
 
 
 class WriterBusy(StoreError):
-    def __init__(self, message: str, hint: str = "", exit_code: int = ExitCode.BUSY):
-        super().__init__(message, hint, exit_code)
+    exit_code_default = ExitCode.BUSY

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from indexer.errors import ExitCode, WriterBusy
+from indexer.errors import WriterBusy
 from indexer.files import utc_now
 from indexer.home import LOCK, IndexHome
 
@@ -79,7 +79,6 @@ def writer_lock(
                     raise WriterBusy(
                         f"another writer holds {home.path / LOCK}: {holder or 'unknown'}",
                         hint="wait for it to finish, or pass --wait SECONDS to wait longer",
-                        exit_code=ExitCode.BUSY,
                     ) from None
                 time.sleep(0.1)
         if record:

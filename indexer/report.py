@@ -85,6 +85,8 @@ class Refused(StoreError):
     """A run refused to write (nothing usable read, a guard); the live index was
     left as it was. Carries the run's report, rejections included."""
 
+    exit_code_default = ExitCode.REFUSED
+
     def __init__(self, report: Report, message: str, hint: str):
-        super().__init__(message, hint=hint, exit_code=ExitCode.REFUSED)
+        super().__init__(message, hint=hint)
         self.report = report
